@@ -1,0 +1,56 @@
+# The two commands of the README. Both do all their own set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+EXAMPLE ?= examples/pokemon-starter.yaml
+
+.PHONY: run test install dev lint typecheck node-deps browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.dev-installed
+
+# The JS originals (handlebars.js 4.0.12, Numeral.js, Moment.js) for the
+# differential tests, pinned by tests/js/package-lock.json.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --silent
+node-deps: tests/js/node_modules/.package-lock.json
+
+# Debian's chromium for the Playwright widget test (Playwright's own browser
+# download cannot be used here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: dev
+	$(BIN)/mypy --strict src/flowbot
+
+run: install
+	$(BIN)/flowbot serve $(EXAMPLE) --port $(PORT) --db sqlite:///flowbot.db
+
+test: dev node-deps browser lint typecheck
+	$(BIN)/pytest -q
+
+bench: dev
+	$(BIN)/python bench/templates.py
+	$(BIN)/python bench/turns.py
+
+clean:
+	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache test-artifacts
