@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-EXAMPLE ?= examples/pokemon-starter.yaml
+EXAMPLE ?= examples/pokemon.yaml
 
 .PHONY: run test install dev lint typecheck node-deps browser bench clean
 
