@@ -1,0 +1,214 @@
+"""CLOSER's template helper functions (SPEC §5): RAND JOSA QUOTE ESCAPE FORMAT TRUNCATE DATE MASK.
+
+Each helper takes already-evaluated arguments as Python values that mirror JS
+values (None for null/undefined, str, int/float, bool, list, dict) and returns
+the value to print. Like JS functions they ignore surplus arguments, and a
+missing argument is None.
+
+``HELPERS`` uses the system clock and a module-level ``random.Random``; seed
+it with ``seed_random``. ``make_helpers(clock=..., rng=...)`` builds a table
+with an injected clock and generator, which is the seam tests and the engine
+use for reproducible output.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from flowbot.template.josa import attach_josa
+from flowbot.template.moment import format_date
+from flowbot.template.numeral import format_number, js_number_to_string, js_to_number
+
+__all__ = [
+    "DEFAULT_NUMBER_FORMAT",
+    "HELPERS",
+    "Clock",
+    "HelperError",
+    "escape_uri_component",
+    "make_helpers",
+    "quote_string",
+    "seed_random",
+    "to_js_string",
+    "truncate",
+]
+
+# Milliseconds since the Unix epoch, like JS Date.now().
+Clock = Callable[[], float]
+
+# CLOSER prints FORMAT(10000) as "10,000" and FORMAT("01234.5") as "1,234.5":
+# thousands separators, and decimals only when there are any (up to four).
+DEFAULT_NUMBER_FORMAT = "0,0[.][0000]"
+
+_random = random.Random()
+
+
+class HelperError(ValueError):
+    """A helper cannot produce a value from its arguments (e.g. a lone surrogate)."""
+
+
+def seed_random(seed: int | str | None) -> None:
+    """Seed the generator behind RAND in the shared ``HELPERS`` table."""
+    _random.seed(seed)
+
+
+def system_clock() -> float:
+    return time.time() * 1000
+
+
+def to_js_string(value: Any) -> str:
+    """JS String(value) for the JSON-like values of a template context; None → ""."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return js_number_to_string(float(value))
+    if isinstance(value, list):
+        return ",".join(to_js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def _as_integer(value: Any) -> int | None:
+    """The integer a RAND bound stands for, or None when it is not an integer."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and value.strip():
+        number = js_to_number(value)
+        return int(number) if math.isfinite(number) and number.is_integer() else None
+    return None
+
+
+def _rand(rng: random.Random, args: tuple[Any, ...]) -> Any:
+    if not args:
+        return None
+    if len(args) == 2:
+        low, high = _as_integer(args[0]), _as_integer(args[1])
+        if low is not None and high is not None:
+            return rng.randint(min(low, high), max(low, high))
+    return rng.choice(args)
+
+
+def quote_string(value: Any, quote: Any = '"') -> str:
+    """`value` as a quoted JS/JSON string literal, for splicing into JSON payloads.
+
+    CLOSER's QUOTE wraps the text in the quote character and backslash-escapes
+    that character inside it. Backslashes and control characters are escaped
+    too, so the result is always a valid literal (JSON with '"').
+    """
+    mark = quote if isinstance(quote, str) and quote in ('"', "'") else '"'
+    out = [mark]
+    for char in to_js_string(value):
+        if char == mark or char == "\\":
+            out.append("\\" + char)
+        elif char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif ord(char) < 0x20 or char in "\u2028\u2029":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    out.append(mark)
+    return "".join(out)
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+# encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) unescaped.
+_URI_UNRESERVED = "-_.!~*'()"
+
+
+def escape_uri_component(value: Any) -> str:
+    """JS encodeURIComponent(String(value)); None encodes as ""."""
+    text = to_js_string(value)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise HelperError("ESCAPE: the text contains a lone surrogate (URI malformed)") from exc
+    return urllib.parse.quote(data, safe=_URI_UNRESERVED)
+
+
+def truncate(value: Any, length: Any = None, omission: Any = None) -> str:
+    """lodash _.truncate(text, {length, omission}): the result, omission included, fits `length`.
+
+    `length` defaults to 30 and `omission` to "...". Lengths count code points
+    (lodash counts astral characters as one as well).
+    """
+    text = to_js_string(value)
+    limit = 30
+    if length is not None:
+        number = js_to_number(length) if isinstance(length, str) else float(length)
+        limit = int(number) if math.isfinite(number) else 30
+    tail = "..." if omission is None else to_js_string(omission)
+    if len(text) <= limit:
+        return text
+    end = limit - len(tail)
+    if end < 1:
+        return tail
+    return text[:end] + tail
+
+
+def _josa(noun: Any, particle: Any) -> str:
+    return attach_josa(to_js_string(noun), to_js_string(particle))
+
+
+def _format(value: Any = None, fmt: Any = None, *_: Any) -> str:
+    return format_number(value, fmt if fmt not in (None, "") else DEFAULT_NUMBER_FORMAT)
+
+
+def _mask(text: Any = None, schedule: Any = None, *_: Any) -> Any:
+    # Masking applies to stored conversation logs (the server's job); what the
+    # user sees is the text itself.
+    return text
+
+
+def make_helpers(
+    *, clock: Clock = system_clock, rng: random.Random | None = None
+) -> dict[str, Callable[..., Any]]:
+    """A helper table whose DATE reads `clock` and whose RAND draws from `rng`."""
+    generator = _random if rng is None else rng
+
+    def rand(*args: Any) -> Any:
+        return _rand(generator, args)
+
+    def josa(noun: Any = None, particle: Any = None, *_: Any) -> str:
+        return _josa(noun, particle)
+
+    def quote(value: Any = None, mark: Any = '"', *_: Any) -> str:
+        return quote_string(value, '"' if mark is None else mark)
+
+    def escape(value: Any = None, *_: Any) -> str:
+        return escape_uri_component(value)
+
+    def truncate_helper(
+        value: Any = None, length: Any = None, omission: Any = None, *_: Any
+    ) -> str:
+        return truncate(value, length, omission)
+
+    def date(value: Any = None, fmt: Any = None, tz: Any = None, *_: Any) -> str:
+        return format_date(value, fmt, tz, now=clock)
+
+    return {
+        "RAND": rand,
+        "JOSA": josa,
+        "QUOTE": quote,
+        "ESCAPE": escape,
+        "FORMAT": _format,
+        "TRUNCATE": truncate_helper,
+        "DATE": date,
+        "MASK": _mask,
+    }
+
+
+HELPERS: dict[str, Callable[..., Any]] = make_helpers()
