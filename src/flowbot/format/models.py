@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag
 from pydantic.alias_generators import to_camel
 
 # CLOSER exports integer ids; hand-written bots may use strings. Both are kept
@@ -247,7 +247,17 @@ class UnknownNode(NodeBase):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-NODE_TYPES = ("entry", "response", "keyboard", "flow", "parameter", "fetch", "sandbox", "back", "manual")
+NODE_TYPES = (
+    "entry",
+    "response",
+    "keyboard",
+    "flow",
+    "parameter",
+    "fetch",
+    "sandbox",
+    "back",
+    "manual",
+)
 
 
 def _node_tag(value: Any) -> str:
@@ -325,3 +335,7 @@ class Bot(Model):
     title: str | None = None
     flows: list[Flow] = Field(default_factory=list)
     preference: Preference = Field(default_factory=Preference)
+    # True when loaded from a single-flow file, so that export can give back that shape.
+    _lone_flow: bool = PrivateAttr(default=False)
+    # The problems (warnings) the loader found, so that validating it again is free.
+    _load_problems: list[Any] | None = PrivateAttr(default=None)
