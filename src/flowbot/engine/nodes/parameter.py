@@ -1,0 +1,57 @@
+"""`parameter`: sets params from templates (null deletes a key) or clears them all."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Final
+
+from flowbot.engine.compiling import NodeCompiler, Renderable
+from flowbot.engine.nodes.base import NEXT, NodeHandler, NodeOutcome
+from flowbot.format.models import AnyNode, ParameterNode
+
+if TYPE_CHECKING:
+    from flowbot.engine.program import CompiledNode
+    from flowbot.engine.run import Run
+
+__all__ = ["PARAM_KEY", "ParameterHandler", "ParameterSet"]
+
+PARAM_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class ParameterSet:
+    """`entries` is None for a clear; a None value deletes its key."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[tuple[str, Renderable | None]] | None) -> None:
+        self.entries = entries
+
+
+class ParameterHandler(NodeHandler):
+    type = "parameter"
+
+    def compile(self, node: AnyNode, compiler: NodeCompiler) -> ParameterSet:
+        assert isinstance(node, ParameterNode)
+        if node.data.type == "clear":
+            return ParameterSet(None)
+        entries: list[tuple[str, Renderable | None]] = []
+        for index, entry in enumerate(node.data.params or []):
+            path = f"data.params[{index}]"
+            if not PARAM_KEY.fullmatch(entry.key):
+                compiler.error(f"{path}.key", f"param key {entry.key!r} must match [A-Za-z0-9_-]+")
+                continue
+            value = None if entry.value is None else compiler.value(entry.value, f"{path}.value")
+            if entry.value is not None and value is None:
+                continue
+            entries.append((entry.key, value))
+        return ParameterSet(entries)
+
+    async def execute(self, node: CompiledNode, run: Run) -> NodeOutcome:
+        data: ParameterSet = node.data
+        if data.entries is None:
+            run.clear_params()
+            return NEXT
+        for key, value in data.entries:
+            # later values see earlier ones: the context's params are updated in place
+            run.set_param(key, None if value is None else value.render(run.context))
+        return NEXT

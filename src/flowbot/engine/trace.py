@@ -1,0 +1,51 @@
+"""What a turn did, node by node, like CLOSER's inspector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from flowbot.format.models import Id
+
+if TYPE_CHECKING:
+    from flowbot.engine.edges import EdgeChoice
+
+__all__ = ["TracePhase", "TraceStep"]
+
+# "input": the waiting keyboard node choosing an edge for the user's message;
+# "run": a node executed in the run.
+TracePhase = Literal["input", "run"]
+
+
+@dataclass(slots=True)
+class TraceStep:
+    flow_id: Id
+    node_id: Id
+    type: str
+    label: str | None
+    phase: TracePhase = "run"
+    data: Any = None  # the node's rendered output (message, quick replies, jump target…)
+    edge: EdgeChoice | None = None
+    params: dict[str, Any] | None = None  # changes: key → new value, None = deleted
+    elapsed_ns: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "flowId": self.flow_id,
+            "nodeId": self.node_id,
+            "type": self.type,
+            "phase": self.phase,
+            "elapsedNs": self.elapsed_ns,
+        }
+        if self.label is not None:
+            data["label"] = self.label
+        if self.data is not None:
+            data["data"] = self.data
+        if self.edge is not None:
+            data["edge"] = self.edge.to_json()
+        if self.params is not None:
+            data["params"] = self.params
+        if self.error is not None:
+            data["error"] = self.error
+        return data

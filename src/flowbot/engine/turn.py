@@ -1,0 +1,305 @@
+"""One turn: (program, state, message) → (new state, replies, trace) (SPEC §4).
+
+The run loop works on a `Run` scratchpad; the input state is never touched,
+so a failing turn simply builds its result from the input state (position
+cleared, nothing the run did kept) and answers with the `error` system
+message. Replies of a failed run are dropped with it: the user sees the
+error message alone, never half a scenario followed by an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from time import perf_counter_ns
+from typing import Any, Final
+
+from flowbot.engine import backstack
+from flowbot.engine.context import build_context, stored_message
+from flowbot.engine.edges import choose_edge
+from flowbot.engine.errors import TurnError
+from flowbot.engine.messages import InboundMessage
+from flowbot.engine.nodes import render_quick_replies
+from flowbot.engine.ports import Ports
+from flowbot.engine.program import CompiledFlow, CompiledNode, Program
+from flowbot.engine.run import Run
+from flowbot.engine.state import ConversationState, Position
+from flowbot.engine.trace import TraceStep
+from flowbot.format.conditions import ConditionError
+from flowbot.format.models import SystemMessages, id_key
+from flowbot.template import Template, TemplateError
+
+__all__ = ["MAX_STEPS", "TurnResult", "run_turn"]
+
+MAX_STEPS: Final = 100
+
+_DEFAULT_PORTS: Final = Ports()
+_DEFAULT_SYSTEM: Final = SystemMessages()
+
+# What a node may raise to fail the turn; anything else is a bug and propagates.
+_TURN_ERRORS: Final = (TurnError, TemplateError, ConditionError)
+
+
+@dataclass(slots=True)
+class TurnResult:
+    state: ConversationState
+    replies: list[dict[str, Any]]
+    quick_replies: list[dict[str, Any]] = field(default_factory=list)
+    trace: list[TraceStep] = field(default_factory=list)
+    error: str | None = None
+
+
+async def run_turn(
+    program: Program,
+    state: ConversationState | None,
+    message: InboundMessage,
+    ports: Ports | None = None,
+) -> TurnResult:
+    """Run one turn. `state` None is a new conversation."""
+    is_new = state is None
+    before = ConversationState() if state is None else state
+    if message.params:
+        # initial params (e.g. the widget's ?param=) are input, kept even if the run fails
+        before = replace(before, params={**before.params, **message.params})
+    context = build_context(program.bot_id, message, before, before.params)
+    run = Run(
+        program,
+        context,
+        before.params,
+        before.back_stack,
+        before.screen_on_top,
+        ports or _DEFAULT_PORTS,
+    )
+    try:
+        start = _start_node(program, before, message, is_new, run)
+        if start is None:
+            return _idle(program, before, message, run)
+        waiting = await _execute(run, start)
+    except _TURN_ERRORS as exc:
+        return _failed(program, before, message, run, exc)
+    return _finished(program, before, message, run, waiting)
+
+
+# --- where a turn starts (SPEC §4.2) -----------------------------------------------
+
+
+def _entry(flow: CompiledFlow) -> CompiledNode:
+    if flow.entry is None:  # load_program refuses such bots; kept for a clear message
+        raise TurnError(f"flow {flow.id!r} has no entry node")
+    return flow.entry
+
+
+def _start_node(
+    program: Program,
+    before: ConversationState,
+    message: InboundMessage,
+    is_new: bool,
+    run: Run,
+) -> CompiledNode | None:
+    session = program.session
+    if message.event == "open":
+        if _restores(program, before, is_new):
+            return None
+        return _entry(program.start_flow) if session.welcome_on_session_start else None
+    if message.goto is not None:
+        target = program.node(message.goto.flow_id, message.goto.node_id)
+        return target if target is not None else _entry(program.fallback_flow)
+    if is_new:
+        welcome = session.welcome_on_message_without_session
+        return _entry(program.start_flow if welcome else program.fallback_flow)
+    if before.current is None:
+        return _entry(program.fallback_flow)
+    waiting = program.node(*before.current)
+    if waiting is None:  # the bot changed under the conversation
+        return _entry(program.fallback_flow)
+    if waiting.type != "keyboard":  # an operator moved the conversation here
+        return waiting
+    return _answer_keyboard(program, waiting, message, run)
+
+
+def _restores(program: Program, before: ConversationState, is_new: bool) -> bool:
+    return (
+        not is_new
+        and program.session.restore_navigation
+        and before.current is not None
+        and program.node(*before.current) is not None
+    )
+
+
+def _answer_keyboard(
+    program: Program, waiting: CompiledNode, message: InboundMessage, run: Run
+) -> CompiledNode:
+    started = perf_counter_ns()
+    run.context["keyboard"] = {
+        "flowId": waiting.flow.id,
+        "nodeId": waiting.id,
+        "text": message.text,
+    }
+    step = TraceStep(waiting.flow.id, waiting.id, waiting.type, waiting.label, phase="input")
+    run.trace.append(step)
+    try:
+        choice = choose_edge(waiting.edges, run.context)
+    except ConditionError as exc:
+        raise _located(waiting, exc) from exc
+    finally:
+        step.elapsed_ns = perf_counter_ns() - started
+    step.edge = choice
+    if choice.edge is None:
+        return _entry(program.fallback_flow)
+    return choice.edge.target
+
+
+# --- the run loop (SPEC §4.3) ---------------------------------------------------------
+
+
+def _located(node: CompiledNode, exc: Exception) -> TurnError:
+    reason = exc.message if isinstance(exc, TurnError | ConditionError) else str(exc)
+    return TurnError(f"flow {node.flow.id} node {node.id} ({node.type}): {reason}")
+
+
+async def _execute(run: Run, node: CompiledNode) -> CompiledNode | None:
+    """Run from `node`; the keyboard node the run stopped at, or None when it ended."""
+    run.start_run(node)
+    trace = run.trace
+    context = run.context
+    steps = 0
+    while True:
+        steps += 1
+        if steps > MAX_STEPS:
+            raise TurnError(
+                f"more than {MAX_STEPS} nodes in one turn, stopped at flow {node.flow.id} "
+                f"node {node.id} (a loop without a keyboard node?)"
+            )
+        started = perf_counter_ns()
+        step = TraceStep(node.flow.id, node.id, node.type, node.label)
+        trace.append(step)
+        run.step_params = None
+        try:
+            outcome = await node.handler.execute(node, run)
+            step.data = outcome.detail
+            step.params = run.step_params
+            kind = outcome.kind
+            if kind == "wait":
+                step.elapsed_ns = perf_counter_ns() - started
+                return node
+            if kind == "jump":
+                assert outcome.target is not None
+                step.elapsed_ns = perf_counter_ns() - started
+                node = outcome.target
+                continue
+            choice = choose_edge(node.edges, context)
+            step.edge = choice
+            if outcome.failure is not None and (choice.edge is None or choice.edge.size == 0):
+                # only an edge with a condition handles a failure; an unconditional
+                # edge is the happy path the builder drew
+                raise TurnError(outcome.failure)
+        except _TURN_ERRORS as exc:
+            error = _located(node, exc)
+            step.error = error.message
+            step.elapsed_ns = perf_counter_ns() - started
+            raise error from exc
+        step.elapsed_ns = perf_counter_ns() - started
+        if choice.edge is None:
+            return None
+        node = choice.edge.target
+
+
+# --- results ------------------------------------------------------------------------
+
+
+def _same(a: Position | None, b: Position) -> bool:
+    return a is not None and id_key(a[0]) == id_key(b[0]) and id_key(a[1]) == id_key(b[1])
+
+
+def _render_system(template: Template, fallback: str, context: dict[str, Any]) -> dict[str, Any]:
+    try:
+        text = template.render(context)
+    except TemplateError:
+        text = fallback
+    return {"type": "text", "text": text}
+
+
+def _last_message(before: ConversationState, message: InboundMessage) -> Any:
+    # an "open" event is not something the user said
+    return before.last_message if message.event == "open" else stored_message(message)
+
+
+def _finished(
+    program: Program,
+    before: ConversationState,
+    message: InboundMessage,
+    run: Run,
+    waiting: CompiledNode | None,
+) -> TurnResult:
+    context = run.context
+    stack = run.back_stack
+    if waiting is None:
+        current: Position | None = None
+        visit_count = 0
+        screen_on_top = False
+    else:
+        current = waiting.position
+        visit_count = before.visit_count + 1 if _same(before.current, current) else 1
+        if run.push_consumed:
+            screen_on_top = False
+        else:
+            assert run.run_start is not None
+            stack = backstack.push(stack, run.run_start.position)
+            screen_on_top = True
+    replies = run.replies
+    if not replies:
+        replies = [_render_system(program.system.empty, _DEFAULT_SYSTEM.empty, context)]
+    state = ConversationState(
+        current=current,
+        visit_count=visit_count,
+        prev=before.current,
+        params=run.params,
+        back_stack=stack,
+        screen_on_top=screen_on_top,
+        fetch=context["fetch"],
+        sandbox=context["sandbox"],
+        keyboard=context["keyboard"],
+        error=None,
+        last_message=_last_message(before, message),
+    )
+    quick_replies = run.quick_replies if waiting is not None else []
+    return TurnResult(state, replies, quick_replies, run.trace, None)
+
+
+def _idle(
+    program: Program, before: ConversationState, message: InboundMessage, run: Run
+) -> TurnResult:
+    """An "open" that runs nothing: restore the waiting position, or just start a session."""
+    quick_replies: list[dict[str, Any]] = []
+    if before.current is not None and _restores(program, before, False):
+        waiting = program.node(*before.current)
+        if waiting is not None and waiting.type == "keyboard":
+            try:
+                quick_replies = render_quick_replies(waiting, run.context)
+            except _TURN_ERRORS:
+                quick_replies = []
+        return TurnResult(before, [], quick_replies, run.trace, None)
+    state = replace(before, current=None, visit_count=0, prev=before.current)
+    return TurnResult(state, [], [], run.trace, None)
+
+
+def _failed(
+    program: Program,
+    before: ConversationState,
+    message: InboundMessage,
+    run: Run,
+    exc: Exception,
+) -> TurnResult:
+    error = exc.message if isinstance(exc, TurnError | ConditionError) else str(exc)
+    context = dict(run.context)
+    context["error"] = error
+    context["params"] = before.params
+    reply = _render_system(program.system.error, _DEFAULT_SYSTEM.error, context)
+    state = replace(
+        before,
+        current=None,
+        visit_count=0,
+        prev=before.current,
+        error=error,
+        last_message=_last_message(before, message),
+    )
+    return TurnResult(state, [reply], [], run.trace, error)
