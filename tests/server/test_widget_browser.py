@@ -1,0 +1,480 @@
+"""The chat widget in a real chromium against a real `flowbot serve examples/pokemon.yaml`.
+
+Needs Debian's chromium at /usr/bin/chromium (`make browser` installs it).
+Without it the tests FAIL, unless FLOWBOT_SKIP_BROWSER=1 says to skip them.
+Screenshots go to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "pokemon.yaml"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API_KEY = "widget-test-key"
+WAIT_MS = 10_000
+
+WELCOME = "Welcome to the world of Pokémon!\nPick the partner who will travel with you."
+CHOSEN = "Charmander! An excellent choice."
+FALLBACK = "Fallback flow: you clicked Bulbasaur, but your partner is already Charmander."
+
+
+class ServerProcess:
+    """`flowbot serve` in a subprocess; stop() and start() again keep port and database."""
+
+    def __init__(self, db_path: Path, log_path: Path) -> None:
+        self.port = _free_port()
+        self.db_path = db_path
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "flowbot.cli",
+            "serve",
+            str(EXAMPLE),
+            "--port",
+            str(self.port),
+            "--db",
+            f"sqlite:///{self.db_path}",
+        ]
+        env = dict(os.environ, FLOWBOT_API_KEY=API_KEY)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"flowbot serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"flowbot serve did not answer /healthz within 30 s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def push(self, conversation_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send messages into a conversation through the JSON API (they arrive over SSE)."""
+        response = httpx.post(
+            f"{self.url}/api/conversations/{conversation_id}/messages",
+            json=body,
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if os.environ.get("FLOWBOT_SKIP_BROWSER") == "1":
+        pytest.skip("FLOWBOT_SKIP_BROWSER=1: the real-browser widget tests are skipped")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium "
+            "(or set FLOWBOT_SKIP_BROWSER=1 to skip the browser tests knowingly)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    folder = tmp_path_factory.mktemp("widget")
+    process = ServerProcess(folder / "w.db", folder / "server.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _stored_conversation(page: Any) -> dict[str, Any]:
+    raw = page.evaluate(
+        """() => {
+            const key = Object.keys(localStorage).find((k) => k.startsWith("flowbot:"));
+            return key ? localStorage.getItem(key) : null;
+        }"""
+    )
+    assert raw, "the widget stored no conversation in localStorage"
+    stored: dict[str, Any] = json.loads(raw)
+    return stored
+
+
+ARTWORK_COLOURS = {"bulbasaur": "#3fa796", "charmander": "#f08030", "squirtle": "#6890f0"}
+
+
+def _serve_artwork(page: Any) -> None:
+    """Answer the example's (offline) image URLs with small SVG pictures."""
+
+    def fulfill(route: Any) -> None:
+        name = route.request.url.rsplit("/", 1)[-1].split(".")[0]
+        colour = ARTWORK_COLOURS.get(name, "#888888")
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200">'
+            f'<rect width="320" height="200" fill="{colour}" opacity="0.25"/>'
+            f'<circle cx="160" cy="100" r="62" fill="{colour}"/>'
+            '<circle cx="138" cy="88" r="9" fill="#fff"/>'
+            '<circle cx="182" cy="88" r="9" fill="#fff"/>'
+            "</svg>"
+        )
+        route.fulfill(body=svg, content_type="image/svg+xml")
+
+    page.route("https://img.pokemondb.net/**", fulfill)
+
+
+def _bot_bubbles(page: Any) -> Any:
+    return page.locator(".fb-bubble.fb-bot")
+
+
+def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    _serve_artwork(page)
+    page.goto(f"{server.url}/chat/pokemon")
+    cards = page.locator(".fb-carousel .fb-card")
+    expect(cards).to_have_count(3)
+    expect(page.locator(".fb-card-title")).to_have_text(["Bulbasaur", "Charmander", "Squirtle"])
+    welcome = _bot_bubbles(page).first
+    assert welcome.evaluate("e => e.textContent") == WELCOME
+    assert welcome.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    # A carousel scrolls sideways and snaps to its cards.
+    track = page.locator(".fb-carousel")
+    assert track.evaluate("e => getComputedStyle(e).scrollSnapType").startswith("x")
+    assert track.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    # Card images fill one aspect ratio.
+    expect(page.locator(".fb-card-media img")).to_have_count(3)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.fb-card-media img')].every((i) => i.complete)"
+    )
+    heights = page.locator(".fb-card-media").evaluate_all(
+        "nodes => nodes.map((n) => Math.round(n.getBoundingClientRect().height))"
+    )
+    assert len(set(heights)) == 1 and heights[0] > 100, heights
+
+    cards.nth(1).get_by_role("button", name="I choose you!").click()
+    expect(page.locator(".fb-bubble.fb-user").last).to_have_text("I choose you!")
+    expect(_bot_bubbles(page).last).to_have_text(CHOSEN)
+
+    # An OLD button, from a bubble the conversation has moved past, still works
+    # and goes through the fallback flow.
+    cards.nth(0).get_by_role("button", name="I choose you!").click()
+    expect(_bot_bubbles(page).filter(has_text="Fallback flow")).to_have_count(1)
+    fallback = _bot_bubbles(page).last
+    expect(fallback.locator(".fb-text")).to_have_text(FALLBACK)
+    expect(fallback.locator("button.fb-button-goto")).to_have_text("Start over")
+    page.screenshot(path=str(ARTIFACTS / "widget-pokemon.png"), animations="disabled")
+
+    # The user's own text is shown literally, never parsed as HTML.
+    page.locator(".fb-input").fill("<b>x</b>")
+    page.locator(".fb-input").press("Enter")
+    expect(page.locator(".fb-bubble.fb-user").last).to_have_text("<b>x</b>")
+    assert page.locator(".fb-messages b").count() == 0
+
+    # A goto button jumps back to the start flow: the cards come again.
+    fallback.locator("button.fb-button-goto").click()
+    expect(page.locator(".fb-carousel")).to_have_count(2)
+
+    # A reload restores the conversation from localStorage and goes on with it.
+    bubbles_before = _bot_bubbles(page).count()
+    conversation_id = _stored_conversation(page)["conversationId"]
+    page.reload()
+    expect(page.locator(".fb-carousel")).to_have_count(2)
+    assert _bot_bubbles(page).count() == bubbles_before
+    assert _stored_conversation(page)["conversationId"] == conversation_id
+    page.locator(".fb-carousel").last.locator(".fb-card").nth(2).get_by_role(
+        "button", name="I choose you!"
+    ).click()
+    expect(_bot_bubbles(page).last).to_have_text("Squirtle! An excellent choice.")
+
+
+def test_pushed_messages_render_every_message_kind_safely(page: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/chat/pokemon")
+    expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+    conversation_id = _stored_conversation(page)["conversationId"]
+    page.wait_for_function("() => window.Flowbot.instances[0].events?.readyState === 1")
+    page.wait_for_timeout(300)  # the server subscribes right after sending the headers
+
+    markup = '<img src=x onerror="window.__owned=1"><b>bold</b>'
+    result = server.push(
+        conversation_id,
+        {
+            "messages": [
+                {"type": "text", "text": f"Markup stays text: {markup}\nsecond line"},
+                {
+                    "type": "text",
+                    "text": "Links and clicks",
+                    "delay": 1200,
+                    "buttons": [
+                        {"type": "link", "label": "Docs", "uri": "https://example.org/docs"},
+                        {"type": "postback", "label": "Again", "payload": '{"pokemon": "Pikachu"}'},
+                    ],
+                },
+                {"type": "location", "label": "Pallet Town", "latitude": 37.5, "longitude": 127},
+                {
+                    "type": "media",
+                    "media": {"uri": "https://example.org/cry.mp3", "contentType": "audio"},
+                },
+                {
+                    "type": "cards",
+                    "cards": [{"title": "Pikachu <i>", "description": "Single card"}],
+                },
+            ],
+            "quickReplies": [
+                {"type": "postback", "label": "Yes", "payload": '{"pokemon": "Eevee"}'},
+                {"type": "postback", "label": "No"},
+            ],
+        },
+    )
+    assert result["delivered"] == 1, result
+
+    markup_bubble = _bot_bubbles(page).filter(has_text="Markup stays text")
+    expect(markup_bubble).to_have_text(f"Markup stays text: {markup}\nsecond line")
+    assert markup_bubble.locator("img, b").count() == 0
+    # The second message waits for its delay behind a typing indicator.
+    expect(page.locator(".fb-typing")).to_be_visible()
+    expect(page.locator(".fb-bubble.fb-bot[data-type=location]")).to_be_visible()
+    expect(page.locator(".fb-typing")).to_be_hidden()
+    assert page.evaluate("() => window.__owned") is None
+
+    link = page.locator("a.fb-button-link", has_text="Docs")
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in (link.get_attribute("rel") or "")
+    assert link.get_attribute("href") == "https://example.org/docs"
+    map_link = page.locator("a.fb-map-link")
+    assert "openstreetmap.org" in (map_link.get_attribute("href") or "")
+    expect(page.locator(".fb-media audio")).to_have_count(1)
+    expect(page.locator(".fb-card-title").last).to_have_text("Pikachu <i>")
+
+    # Quick replies sit under the newest bubble and go away once used.
+    quick = page.locator(".fb-quick-reply")
+    expect(quick).to_have_text(["Yes", "No"])
+    page.screenshot(path=str(ARTIFACTS / "widget-kinds.png"), animations="disabled")
+    with page.expect_request("**/channels/web/pokemon/messages") as sent:
+        quick.first.click()
+    body = json.loads(sent.value.post_data or "{}")
+    assert body["text"] == "Yes" and body["payload"] == '{"pokemon": "Eevee"}'
+    assert sent.value.headers["authorization"].startswith("Bearer ")
+    expect(quick).to_have_count(0)
+    # The conversation waits at the cards' keyboard: the payload is a pick.
+    expect(_bot_bubbles(page).last).to_have_text("Eevee! An excellent choice.")
+
+    # A postback button of a pushed bubble sends label + payload.
+    with page.expect_request("**/channels/web/pokemon/messages") as sent:
+        page.get_by_role("button", name="Again").click()
+    assert json.loads(sent.value.post_data or "{}")["payload"] == '{"pokemon": "Pikachu"}'
+    expect(_bot_bubbles(page).last.locator(".fb-text")).to_have_text(
+        "Fallback flow: you clicked Pikachu, but your partner is already Eevee."
+    )
+
+
+def test_phone_viewport_and_query_params(browser: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        with page.expect_request("**/channels/web/pokemon/messages") as opened:
+            page.goto(f"{server.url}/chat/pokemon?trainer=Ash&restart=1&sessionId=s1&bad%20key=1")
+        body = json.loads(opened.value.post_data or "{}")
+        assert body["event"] == "open"
+        assert body["params"] == {"trainer": "Ash"}
+        assert "restart=1" not in page.url  # a reload must not restart again
+        expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+        panel = page.locator(".fb-panel").bounding_box()
+        assert panel is not None and panel["width"] == 390 and panel["height"] == 844
+        composer = page.locator(".fb-composer").bounding_box()
+        assert composer is not None and composer["y"] + composer["height"] == pytest.approx(844)
+        # Cards are narrower than the screen: the next one peeks in.
+        card = page.locator(".fb-card").first.bounding_box()
+        assert card is not None and card["width"] < 330
+        page.screenshot(path=str(ARTIFACTS / "widget-pokemon-phone.png"), animations="disabled")
+        page.emulate_media(color_scheme="dark")
+        background = page.locator(".fb-panel").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert background == "rgb(16, 18, 22)", background
+        page.screenshot(
+            path=str(ARTIFACTS / "widget-pokemon-phone-dark.png"), animations="disabled"
+        )
+    finally:
+        context.close()
+
+
+def test_embedded_launcher(browser: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        host_page = f"{server.url}/host-page.html"
+        html = """<!doctype html><html><head><title>Pallet Town</title>
+            <script>window.__before = Object.keys(window);</script></head>
+            <body style="font-family: Georgia, serif; background: #fdf6e3; margin: 40px">
+            <h1>Professor Oak's lab</h1><p>Ask the assistant about your first Pokémon.</p>
+            <script src="/widget.js" data-bot="pokemon" data-title="Professor Oak"></script>
+            </body></html>"""
+        _serve_artwork(page)
+        page.route(
+            host_page,
+            lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+        )
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(host_page)
+        launcher = page.locator(".fb-launcher")
+        expect(launcher).to_be_visible()
+        expect(page.locator(".fb-panel")).to_be_hidden()
+        # Nothing is opened on the server before the visitor opens the chat.
+        assert not [url for url in requests if "/channels/web/" in url]
+        added = page.evaluate(
+            """() => Object.keys(window).filter(
+                (k) => !window.__before.includes(k) && k !== "__before")"""
+        )
+        assert added == ["Flowbot"]
+
+        launcher.click()
+        expect(page.locator(".fb-panel")).to_be_visible()
+        expect(page.locator(".fb-title")).to_have_text("Professor Oak")
+        expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+        page.locator(".fb-card").nth(1).get_by_role("button", name="I choose you!").click()
+        expect(_bot_bubbles(page).last).to_have_text(CHOSEN)
+        # The host page's own styles do not leak into the widget's font.
+        font = page.locator(".fb-bubble.fb-bot").first.evaluate(
+            "e => getComputedStyle(e).fontFamily"
+        )
+        assert "Georgia" not in font
+        page.screenshot(path=str(ARTIFACTS / "widget-embed.png"), animations="disabled")
+        page.keyboard.press("Escape")
+        expect(page.locator(".fb-panel")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_reopens_when_the_server_refuses_the_stored_token(page: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/chat/pokemon")
+    expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+    page.evaluate(
+        """() => {
+            const key = Object.keys(localStorage).find((k) => k.startsWith("flowbot:"));
+            const stored = JSON.parse(localStorage.getItem(key));
+            stored.token = "not-the-token";
+            localStorage.setItem(key, JSON.stringify(stored));
+        }"""
+    )
+    old_user = _stored_conversation(page)["userKey"]
+    page.reload()
+    page.locator(".fb-card").nth(1).get_by_role("button", name="I choose you!").click()
+    # 403 -> a fresh conversation (welcome again), then the click is sent again.
+    expect(_bot_bubbles(page).last).to_have_text(CHOSEN)
+    expect(page.locator(".fb-carousel")).to_have_count(2)
+    assert _stored_conversation(page)["userKey"] != old_user
+    expect(page.locator(".fb-failed")).to_have_count(0)
+
+
+def test_reconnects_after_a_server_restart(browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    server = ServerProcess(tmp_path / "w.db", tmp_path / "server.log")
+    server.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.url}/chat/pokemon")
+        expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+        notice = page.locator(".fb-notice")
+        expect(notice).to_be_hidden()
+
+        server.stop()
+        expect(notice).to_be_visible()
+        expect(notice).to_have_text("Reconnecting…")
+        # A click while the server is down waits and is delivered once it is back.
+        page.locator(".fb-card").nth(1).get_by_role("button", name="I choose you!").click()
+        expect(page.locator(".fb-bubble.fb-user.fb-pending")).to_have_count(1)
+        server.start()
+        expect(_bot_bubbles(page).last).to_have_text(CHOSEN, timeout=20_000)
+        expect(notice).to_be_hidden(timeout=20_000)
+        expect(page.locator(".fb-bubble.fb-user.fb-pending")).to_have_count(0)
+    finally:
+        context.close()
+        server.stop()
