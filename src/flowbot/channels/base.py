@@ -1,0 +1,278 @@
+"""What every channel is: two pure functions and a capability table (SPEC §6).
+
+A channel turns its platform's webhook body into one `InboundMessage`
+(`parse`) and the engine's replies into the platform's JSON (`render`). Both
+are pure so that a channel is testable without the network; the transport
+that posts the rendered JSON lives with the server.
+
+`CAPABILITIES` holds the limits of SPEC §6 for every channel, so that
+degradation (cutting texts, dropping buttons) is driven by data, not by code
+paths per platform.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flowbot.engine.messages import InboundMessage
+
+__all__ = [
+    "CAPABILITIES",
+    "Channel",
+    "ChannelCapabilities",
+    "ChannelInputError",
+    "apply_limits",
+    "truncate",
+]
+
+logger = logging.getLogger("flowbot.channels")
+
+ELLIPSIS = "…"
+
+
+class ChannelInputError(ValueError):
+    """A webhook body the channel cannot accept.
+
+    `status` is the HTTP status the server answers with: 400 for a body that
+    is not JSON, 422 for JSON that does not follow the channel's schema.
+    `problems` lists one line per offending field.
+    """
+
+    def __init__(self, status: int, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCapabilities:
+    """The limits of one platform (SPEC §6); None = no limit flowbot enforces."""
+
+    name: str
+    text_chars: int
+    cards: int
+    buttons_per_card: int
+    buttons_per_text: int
+    card_title_chars: int
+    card_body_chars: int
+    button_label_chars: int
+    quick_replies: int
+    quick_reply_label_chars: int
+    payload_chars: int | None
+    carousel: bool = True
+    sync_reply: bool = False
+
+
+CAPABILITIES: Mapping[str, ChannelCapabilities] = {
+    "web": ChannelCapabilities(
+        name="web",
+        text_chars=1000,
+        cards=10,
+        buttons_per_card=9,
+        buttons_per_text=9,
+        card_title_chars=255,
+        card_body_chars=1000,
+        button_label_chars=255,
+        quick_replies=50,
+        quick_reply_label_chars=255,
+        payload_chars=1000,
+        sync_reply=True,
+    ),
+    "facebook": ChannelCapabilities(
+        name="facebook",
+        text_chars=1000,
+        cards=10,
+        buttons_per_card=3,
+        buttons_per_text=3,
+        card_title_chars=80,
+        card_body_chars=80,
+        button_label_chars=20,
+        quick_replies=13,
+        quick_reply_label_chars=20,
+        payload_chars=1000,
+    ),
+    "line": ChannelCapabilities(
+        name="line",
+        text_chars=1000,
+        cards=10,
+        buttons_per_card=3,
+        buttons_per_text=3,
+        card_title_chars=40,
+        card_body_chars=120,
+        button_label_chars=20,
+        quick_replies=10,
+        quick_reply_label_chars=10,
+        payload_chars=300,
+    ),
+    "kakao": ChannelCapabilities(
+        name="kakao",
+        text_chars=1000,
+        cards=10,
+        buttons_per_card=3,
+        buttons_per_text=3,
+        card_title_chars=35,
+        card_body_chars=230,
+        button_label_chars=14,
+        quick_replies=50,
+        quick_reply_label_chars=30,
+        # Kakao carries the payload in the `extra` object: no string limit.
+        payload_chars=None,
+        sync_reply=True,
+    ),
+    "navertalk": ChannelCapabilities(
+        name="navertalk",
+        text_chars=1000,
+        cards=10,
+        buttons_per_card=9,
+        buttons_per_text=9,
+        card_title_chars=200,
+        card_body_chars=1000,
+        button_label_chars=18,
+        quick_replies=10,
+        quick_reply_label_chars=10,
+        payload_chars=1000,
+        sync_reply=True,
+    ),
+}
+
+
+class Channel(Protocol):
+    """The interface every channel module offers (see `flowbot.channels.web`)."""
+
+    capabilities: ChannelCapabilities
+
+    def parse(self, body: bytes) -> InboundMessage:
+        """The inbound model of one webhook body; raises `ChannelInputError`."""
+        ...
+
+    def render(
+        self, replies: Sequence[Mapping[str, Any]], quick_replies: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """The platform JSON for one turn's replies (degraded to the limits)."""
+        ...
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, the last one being "…" when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def apply_limits(
+    replies: Sequence[Mapping[str, Any]],
+    quick_replies: Sequence[Mapping[str, Any]],
+    caps: ChannelCapabilities,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Fit one turn's messages into a channel's limits.
+
+    Returns the replies, the quick replies and one note per degradation
+    (logged by the caller's channel). Messages within the limits are passed on
+    as they are (not copied): the common case costs one scan.
+    """
+    notes: list[str] = []
+    out: list[dict[str, Any]] = []
+    for index, reply in enumerate(replies):
+        out.extend(_fit_message(reply, index, caps, notes))
+    quick: list[dict[str, Any]] = []
+    for index, item in enumerate(quick_replies):
+        if index >= caps.quick_replies:
+            notes.append(
+                f"quick replies: {len(quick_replies) - caps.quick_replies} over "
+                f"the limit of {caps.quick_replies} dropped"
+            )
+            break
+        quick.append(
+            _fit_label(item, caps.quick_reply_label_chars, f"quickReplies[{index}]", notes)
+        )
+    for note in notes:
+        logger.info("%s channel degraded a message: %s", caps.name, note)
+    return out, quick, notes
+
+
+def _fit_message(
+    reply: Mapping[str, Any], index: int, caps: ChannelCapabilities, notes: list[str]
+) -> list[dict[str, Any]]:
+    message = reply if isinstance(reply, dict) else dict(reply)
+    kind = message.get("type")
+    where = f"replies[{index}]"
+    if kind == "text":
+        text = message.get("text")
+        buttons = message.get("buttons")
+        fitted_buttons = _fit_buttons(
+            buttons, caps.buttons_per_text, f"{where}.buttons", caps, notes
+        )
+        if isinstance(text, str) and len(text) > caps.text_chars:
+            notes.append(f"{where}.text: cut to {caps.text_chars} characters")
+            text = truncate(text, caps.text_chars)
+        if text is message.get("text") and fitted_buttons is buttons:
+            return [message]
+        changed = dict(message, text=text)
+        if fitted_buttons is not None:
+            changed["buttons"] = fitted_buttons
+        return [changed]
+    if kind == "cards":
+        cards = message.get("cards")
+        if not isinstance(cards, list):
+            return [message]
+        fitted = [
+            _fit_card(card, f"{where}.cards[{i}]", caps, notes) for i, card in enumerate(cards)
+        ]
+        same = all(a is b for a, b in zip(fitted, cards, strict=True))
+        if len(fitted) <= caps.cards:
+            return [message] if same else [dict(message, cards=fitted)]
+        notes.append(f"{where}: {len(fitted)} cards split into messages of {caps.cards}")
+        return [
+            dict(message, cards=fitted[start : start + caps.cards])
+            for start in range(0, len(fitted), caps.cards)
+        ]
+    return [message]
+
+
+def _fit_card(card: Any, where: str, caps: ChannelCapabilities, notes: list[str]) -> Any:
+    if not isinstance(card, dict):
+        return card
+    changed: dict[str, Any] | None = None
+    for key, limit in (("title", caps.card_title_chars), ("description", caps.card_body_chars)):
+        value = card.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            notes.append(f"{where}.{key}: cut to {limit} characters")
+            changed = changed if changed is not None else dict(card)
+            changed[key] = truncate(value, limit)
+    buttons = card.get("buttons")
+    fitted = _fit_buttons(buttons, caps.buttons_per_card, f"{where}.buttons", caps, notes)
+    if fitted is not buttons:
+        changed = changed if changed is not None else dict(card)
+        changed["buttons"] = fitted
+    return card if changed is None else changed
+
+
+def _fit_buttons(
+    buttons: Any, limit: int, where: str, caps: ChannelCapabilities, notes: list[str]
+) -> Any:
+    if not isinstance(buttons, list):
+        return buttons
+    fitted = [
+        _fit_label(button, caps.button_label_chars, f"{where}[{i}]", notes)
+        for i, button in enumerate(buttons[:limit])
+    ]
+    if len(buttons) > limit:
+        notes.append(f"{where}: {len(buttons) - limit} buttons over the limit of {limit} dropped")
+        return fitted
+    if all(a is b for a, b in zip(fitted, buttons, strict=False)):
+        return buttons
+    return fitted
+
+
+def _fit_label(item: Any, limit: int, where: str, notes: list[str]) -> Any:
+    if not isinstance(item, dict):
+        return item
+    label = item.get("label")
+    if isinstance(label, str) and len(label) > limit:
+        notes.append(f"{where}.label: cut to {limit} characters")
+        return dict(item, label=truncate(label, limit))
+    return item

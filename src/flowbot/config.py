@@ -1,0 +1,276 @@
+"""Server settings: from the command line's bot paths, or from one flowbot.toml.
+
+A config file looks like::
+
+    database = "sqlite:///flowbot.db"      # optional; else --db
+    api_key = "${FLOWBOT_API_KEY}"         # enables the JSON API
+    access_log = true
+
+    [bots.pokemon]
+    path = "examples/pokemon.yaml"         # relative to the config file
+
+    [channels.web]
+    enabled = true
+
+    [[webhooks]]
+    url = "https://example.com/hooks/flowbot"
+    secret = "${FLOWBOT_WEBHOOK_SECRET}"
+    events = ["bot.message.received", "bot.conversation.*"]
+
+`${NAME}` in any string is the environment variable NAME (an error when it is
+unset or empty); `${NAME:-fallback}` falls back. Secrets therefore never need
+to be written into the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EVENT_TYPES",
+    "BotSource",
+    "ConfigError",
+    "Settings",
+    "WebhookConfig",
+    "bot_id_of",
+    "load_config",
+    "settings_from_targets",
+]
+
+EVENT_TYPES = (
+    "bot.message.received",
+    "bot.message.sent",
+    "bot.conversation.created",
+    "bot.conversation.updated",
+)
+DEFAULT_DATABASE = "sqlite:///flowbot.db"
+API_KEY_VARIABLE = "FLOWBOT_API_KEY"
+BOT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+BOT_SUFFIXES = (".bot.json", ".flow.json", ".json", ".yaml", ".yml")
+KNOWN_CHANNELS = ("web", "facebook", "line", "kakao", "navertalk")
+
+
+class ConfigError(ValueError):
+    """A config file or target list flowbot cannot serve; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class BotSource:
+    bot_id: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    url: str
+    secret: str
+    # Event types, or patterns ending in "*" ("bot.conversation.*", "*").
+    events: tuple[str, ...] = ("*",)
+
+    def wants(self, event_type: str) -> bool:
+        return any(
+            event_type == pattern or (pattern.endswith("*") and event_type.startswith(pattern[:-1]))
+            for pattern in self.events
+        )
+
+
+@dataclass(slots=True)
+class Settings:
+    bots: list[BotSource]
+    database: str = DEFAULT_DATABASE
+    # None disables the JSON API (403 with a message saying how to enable it).
+    api_key: str | None = None
+    webhooks: list[WebhookConfig] = field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_log: bool = True
+
+
+def bot_id_of(path: Path) -> str:
+    """A bot's id from its file or folder: the name without the extension(s)."""
+    name = path.name
+    for suffix in BOT_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return path.stem or name
+
+
+def settings_from_targets(
+    targets: list[Path], *, db: str, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings for `flowbot serve TARGETS…`: bot paths, or exactly one flowbot.toml."""
+    env = os.environ if environ is None else environ
+    if not targets:
+        raise ConfigError("name at least one bot file or folder, or one flowbot.toml")
+    configs = [t for t in targets if t.suffix.lower() == ".toml"]
+    if configs:
+        if len(targets) != 1:
+            raise ConfigError("a flowbot.toml config is served alone: pass it as the only target")
+        return load_config(configs[0], default_database=db, environ=env)
+    bots: list[BotSource] = []
+    for target in targets:
+        if not target.exists():
+            raise ConfigError(f"{target}: no such file or folder")
+        bots.append(BotSource(_checked_id(bot_id_of(target), str(target)), target))
+    _check_unique(bots)
+    api_key = env.get(API_KEY_VARIABLE) or None
+    return Settings(bots=bots, database=db, api_key=api_key)
+
+
+def load_config(
+    path: Path,
+    *,
+    default_database: str = DEFAULT_DATABASE,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    data = _expand(raw, env, path, "")
+    base = path.parent
+    unknown = set(data) - {"database", "api_key", "access_log", "bots", "channels", "webhooks"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    bots = _bots(data.get("bots"), base, path)
+    database = data.get("database", default_database)
+    if not isinstance(database, str) or not database:
+        raise ConfigError(f"{path}: database: expected a database URL string")
+    api_key = data.get("api_key")
+    if api_key is not None and not isinstance(api_key, str):
+        raise ConfigError(f"{path}: api_key: expected a string")
+    access_log = data.get("access_log", True)
+    if not isinstance(access_log, bool):
+        raise ConfigError(f"{path}: access_log: expected true or false")
+    return Settings(
+        bots=bots,
+        database=_relative_sqlite(database, base),
+        api_key=api_key or None,
+        webhooks=_webhooks(data.get("webhooks"), path),
+        channels=_channels(data.get("channels"), path),
+        access_log=access_log,
+    )
+
+
+def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{path}: [bots.<id>] tables with a path are required")
+    bots: list[BotSource] = []
+    for bot_id, table in value.items():
+        if not isinstance(table, dict) or not isinstance(table.get("path"), str):
+            raise ConfigError(f'{path}: bots.{bot_id}: expected path = "<bot file or folder>"')
+        bot_path = Path(table["path"])
+        if not bot_path.is_absolute():
+            bot_path = base / bot_path
+        if not bot_path.exists():
+            raise ConfigError(f"{path}: bots.{bot_id}: {bot_path}: no such file or folder")
+        bots.append(BotSource(_checked_id(bot_id, f"{path}: bots.{bot_id}"), bot_path))
+    _check_unique(bots)
+    return bots
+
+
+def _webhooks(value: Any, path: Path) -> list[WebhookConfig]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: webhooks: expected [[webhooks]] tables")
+    hooks: list[WebhookConfig] = []
+    for index, table in enumerate(value):
+        where = f"{path}: webhooks[{index}]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: expected a table")
+        url, secret = table.get("url"), table.get("secret")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: url: expected an http(s) URL")
+        if not isinstance(secret, str) or not secret:
+            raise ConfigError(f"{where}: secret: required (the body is signed with it)")
+        events = table.get("events", ["*"])
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise ConfigError(f"{where}: events: expected a list of event types")
+        for event in events:
+            if not event.endswith("*") and event not in EVENT_TYPES:
+                raise ConfigError(
+                    f"{where}: events: unknown event {event!r} (one of {', '.join(EVENT_TYPES)})"
+                )
+        hooks.append(WebhookConfig(url, secret, tuple(events)))
+    return hooks
+
+
+def _channels(value: Any, path: Path) -> dict[str, dict[str, Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: channels: expected [channels.<name>] tables")
+    channels: dict[str, dict[str, Any]] = {}
+    for name, table in value.items():
+        if name not in KNOWN_CHANNELS:
+            raise ConfigError(
+                f"{path}: channels.{name}: unknown channel (one of {', '.join(KNOWN_CHANNELS)})"
+            )
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: channels.{name}: expected a table")
+        channels[name] = dict(table)
+    return channels
+
+
+def _expand(value: Any, env: Mapping[str, str], path: Path, where: str) -> Any:
+    if isinstance(value, str):
+        return _substitute(value, env, path, where)
+    if isinstance(value, dict):
+        return {
+            key: _expand(item, env, path, f"{where}.{key}" if where else key)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_expand(item, env, path, f"{where}[{i}]") for i, item in enumerate(value)]
+    return value
+
+
+def _substitute(text: str, env: Mapping[str, str], path: Path, where: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, fallback = match.group(1), match.group(2)
+        found = env.get(name)
+        if found:
+            return found
+        if fallback is not None:
+            return fallback
+        raise ConfigError(f"{path}: {where}: environment variable {name} is not set")
+
+    return VARIABLE.sub(replace, text)
+
+
+def _relative_sqlite(url: str, base: Path) -> str:
+    # sqlite:///relative.db is relative to the config file, as bot paths are.
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if url.startswith(prefix):
+            rest = url[len(prefix) :]
+            if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
+                return prefix + str((base / rest).resolve())
+    return url
+
+
+def _checked_id(bot_id: str, where: str) -> str:
+    if not BOT_ID.fullmatch(bot_id):
+        raise ConfigError(
+            f"{where}: bot id {bot_id!r}: use letters, digits, _ . - (at most 100 characters)"
+        )
+    return bot_id
+
+
+def _check_unique(bots: list[BotSource]) -> None:
+    seen: dict[str, Path] = {}
+    for bot in bots:
+        if bot.bot_id in seen:
+            raise ConfigError(
+                f"two bots have the id {bot.bot_id!r}: {seen[bot.bot_id]} and {bot.path}"
+            )
+        seen[bot.bot_id] = bot.path

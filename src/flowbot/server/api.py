@@ -1,0 +1,363 @@
+"""The JSON API under /api (OpenAPI 3 at /api/openapi.json, docs at /api/docs).
+
+Protected by the configured API key, sent as `Authorization: Bearer <key>` or
+`X-API-Key: <key>`. Without a configured key the API is disabled: every
+call answers 403 saying how to enable it. (Opening it to loopback clients
+instead would open it to everything behind a local reverse proxy.)
+
+Imported bots replace the running bot for this process only; the bot files
+on disk are not rewritten.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from flowbot.config import BOT_ID
+from flowbot.engine import ConversationState, load_program
+from flowbot.format import BotLoadError, export_bot, load_bot_data
+from flowbot.format.models import Message, QuickReply
+from flowbot.server.context import ServerContext
+from flowbot.server.conversations import ServiceError, TurnOutcome
+from flowbot.server.http import BadJSON, BodyTooLarge, error_response, logger, read_json
+from flowbot.server.openapi import OPENAPI, docs_page
+from flowbot.store import Conversation
+
+__all__ = ["api_routes"]
+
+MAX_BOT_BYTES = 20 * 1024 * 1024
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_PAYLOAD_CHARS = 1000
+_MESSAGES = TypeAdapter(list[Message])
+_QUICK_REPLIES = TypeAdapter(list[QuickReply])
+
+
+def api_routes(ctx: ServerContext) -> list[BaseRoute]:
+    api_key = ctx.settings.api_key
+    service = ctx.service
+
+    def refused(request: Request) -> Response | None:
+        if api_key is None:
+            return error_response(
+                request,
+                403,
+                "the JSON API is disabled: set api_key in flowbot.toml "
+                "or the FLOWBOT_API_KEY environment variable",
+            )
+        given = request.headers.get("x-api-key")
+        if given is None:
+            scheme, _, value = request.headers.get("authorization", "").partition(" ")
+            given = value.strip() if scheme.lower() == "bearer" else None
+        if not given or not hmac.compare_digest(given.encode(), api_key.encode()):
+            return error_response(
+                request, 403, "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'"
+            )
+        return None
+
+    async def list_bots(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        bots = []
+        for bot_id in ctx.bots.ids():
+            loaded = ctx.bots.entry(bot_id)
+            assert loaded is not None
+            bot = loaded.program.bot
+            bots.append(
+                {"id": bot_id, "title": bot.title, "flows": len(bot.flows), "source": loaded.source}
+            )
+        return JSONResponse({"bots": bots})
+
+    async def get_bot(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        bot_id = request.path_params["bot_id"]
+        program = ctx.bots.get(bot_id)
+        if program is None:
+            return error_response(request, 404, f"no bot {bot_id!r}")
+        return JSONResponse(export_bot(program.bot))
+
+    async def put_bot(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        bot_id = request.path_params["bot_id"]
+        if not BOT_ID.fullmatch(bot_id):
+            return error_response(request, 422, f"bot id {bot_id!r}: use letters, digits, _ . -")
+        try:
+            data = await read_json(request, MAX_BOT_BYTES)
+        except BodyTooLarge:
+            return error_response(request, 413, f"the bot is over {MAX_BOT_BYTES} bytes")
+        except BadJSON as error:
+            return error_response(request, 400, str(error))
+        if not isinstance(data, dict):
+            return error_response(request, 422, "a bot is a JSON object")
+        source = f"api:{bot_id}"
+        try:
+            bot = load_bot_data(data, source)
+            program = load_program(bot, bot_id, source=source)
+        except BotLoadError as error:
+            return error_response(
+                request,
+                422,
+                "the bot does not validate; the running bot is unchanged",
+                [str(problem) for problem in error.problems],
+            )
+        existed = bot_id in ctx.bots
+        ctx.bots.put(bot_id, program, "api")
+        request_logger_info(request, f"bot {bot_id!r} {'replaced' if existed else 'added'}")
+        return JSONResponse(
+            {"id": bot_id, "title": bot.title, "flows": len(bot.flows)},
+            status_code=200 if existed else 201,
+        )
+
+    async def list_flows(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        bot_id = request.path_params["bot_id"]
+        program = ctx.bots.get(bot_id)
+        if program is None:
+            return error_response(request, 404, f"no bot {bot_id!r}")
+        flows = []
+        for flow in program.bot.flows:
+            compiled = program.flow(flow.id)
+            entry = compiled.entry.id if compiled is not None and compiled.entry else None
+            flows.append(
+                {"id": flow.id, "title": flow.title, "entryNodeId": entry, "nodes": len(flow.nodes)}
+            )
+        return JSONResponse(
+            {
+                "flows": flows,
+                "entryFlowId": program.start_flow.id,
+                "fallbackFlowId": program.fallback_flow.id,
+            }
+        )
+
+    async def list_conversations(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        bot_id = request.path_params["bot_id"]
+        if bot_id not in ctx.bots:
+            return error_response(request, 404, f"no bot {bot_id!r}")
+        limit = _limit(request, 100, 1000)
+        conversations = await ctx.store.list_conversations(bot_id, limit)
+        return JSONResponse({"conversations": [_summary(c) for c in conversations]})
+
+    async def get_conversation(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        conversation_id = request.path_params["conversation_id"]
+        conversation = await ctx.store.get_conversation(conversation_id)
+        if conversation is None:
+            return error_response(request, 404, f"no conversation {conversation_id!r}")
+        entries = await ctx.store.transcript(conversation_id, _limit(request, 200, 1000))
+        body = _summary(conversation)
+        body["transcript"] = [
+            {"direction": e.direction, "message": e.message, "at": e.at.isoformat()}
+            for e in entries
+        ]
+        return JSONResponse(body)
+
+    async def change_navigation(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        conversation_id = request.path_params["conversation_id"]
+        try:
+            data = await read_json(request, MAX_MESSAGE_BYTES)
+        except BodyTooLarge:
+            return error_response(request, 413, "the body is too large")
+        except BadJSON as error:
+            return error_response(request, 400, str(error))
+        problems = _navigation_problems(data)
+        if problems:
+            return error_response(request, 422, "expected {flowId, nodeId?, run?}", problems)
+        node_id = data.get("nodeId")
+        try:
+            outcome = await service.change_navigation(
+                conversation_id,
+                str(data["flowId"]),
+                None if node_id is None else str(node_id),
+                run=bool(data.get("run", False)),
+            )
+        except ServiceError as error:
+            return error_response(request, error.status, error.message)
+        if isinstance(outcome, TurnOutcome):
+            body = _summary(outcome.conversation)
+            body["replies"] = outcome.result.replies
+            body["quickReplies"] = outcome.result.quick_replies
+            return JSONResponse(body)
+        return JSONResponse(_summary(outcome))
+
+    async def send_message(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
+        conversation_id = request.path_params["conversation_id"]
+        try:
+            data = await read_json(request, MAX_MESSAGE_BYTES)
+        except BodyTooLarge:
+            return error_response(request, 413, "the body is too large")
+        except BadJSON as error:
+            return error_response(request, 400, str(error))
+        try:
+            messages, quick_replies = _outbound(data)
+        except _Invalid as error:
+            return error_response(request, 422, error.message, error.problems)
+        try:
+            conversation, reached = await service.push(conversation_id, messages, quick_replies)
+        except ServiceError as error:
+            return error_response(request, error.status, error.message)
+        return JSONResponse(
+            {"conversationId": conversation.id, "sent": len(messages), "delivered": reached}
+        )
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(OPENAPI)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(docs_page())
+
+    return [
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/docs", docs, methods=["GET"]),
+        Route("/api/bots", list_bots, methods=["GET"]),
+        Route("/api/bots/{bot_id}", get_bot, methods=["GET"]),
+        Route("/api/bots/{bot_id}", put_bot, methods=["PUT"]),
+        Route("/api/bots/{bot_id}/flows", list_flows, methods=["GET"]),
+        Route("/api/bots/{bot_id}/conversations", list_conversations, methods=["GET"]),
+        Route("/api/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        Route(
+            "/api/conversations/{conversation_id}/navigation", change_navigation, methods=["POST"]
+        ),
+        Route("/api/conversations/{conversation_id}/messages", send_message, methods=["POST"]),
+    ]
+
+
+def request_logger_info(request: Request, message: str) -> None:
+    logger.info("%s %s: %s", request.method, request.url.path, message)
+
+
+class _Invalid(ValueError):
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+
+def _summary(conversation: Conversation) -> dict[str, Any]:
+    state = ConversationState.from_json(conversation.state) if conversation.state else None
+    return {
+        "id": conversation.id,
+        "botId": conversation.bot_id,
+        "channel": conversation.channel,
+        "userKey": conversation.user_key,
+        "version": conversation.version,
+        "createdAt": conversation.created_at.isoformat(),
+        "updatedAt": conversation.updated_at.isoformat(),
+        "navigation": None if state is None else state.navigation,
+        "params": {} if state is None else dict(state.params),
+    }
+
+
+def _limit(request: Request, default: int, most: int) -> int:
+    value = request.query_params.get("limit", "")
+    return min(int(value), most) if value.isdigit() and int(value) > 0 else default
+
+
+def _is_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and bool(value.strip()))
+
+
+def _navigation_problems(data: Any) -> list[str]:
+    if not isinstance(data, dict):
+        return ["$: expected an object"]
+    problems = []
+    if not _is_id(data.get("flowId")):
+        problems.append("flowId: required, a non-empty string or an integer")
+    if data.get("nodeId") is not None and not _is_id(data.get("nodeId")):
+        problems.append("nodeId: a non-empty string or an integer")
+    if not isinstance(data.get("run", False), bool):
+        problems.append("run: true or false")
+    return problems
+
+
+def _outbound(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The messages of a send request: {"message"} | {"messages"} | {"text"}, + quickReplies."""
+    if not isinstance(data, dict):
+        raise _Invalid("expected an object", ["$: expected an object"])
+    given = [key for key in ("message", "messages", "text") if key in data]
+    if len(given) != 1:
+        raise _Invalid(
+            'send exactly one of "message" (a Message), "messages" (a list) or "text"',
+            [f"$: found {', '.join(given) or 'none of them'}"],
+        )
+    if "text" in data:
+        if not isinstance(data["text"], str) or not data["text"]:
+            raise _Invalid("text must be a non-empty string", ["text: expected a string"])
+        raw: Any = [{"type": "text", "text": data["text"]}]
+        where = "text"
+    elif "message" in data:
+        raw, where = [data["message"]], "message"
+    else:
+        raw, where = data["messages"], "messages"
+    problems: list[str] = []
+    messages: list[dict[str, Any]] = []
+    try:
+        models = _MESSAGES.validate_python(raw)
+    except ValidationError as error:
+        problems.extend(_pydantic_problems(error, where, single=where != "messages"))
+    else:
+        messages = [m.model_dump(mode="json", exclude_unset=True) for m in models]
+    quick_replies: list[dict[str, Any]] = []
+    if data.get("quickReplies") is not None:
+        try:
+            quick = _QUICK_REPLIES.validate_python(data["quickReplies"])
+        except ValidationError as error:
+            problems.extend(_pydantic_problems(error, "quickReplies", single=False))
+        else:
+            quick_replies = [q.model_dump(mode="json") for q in quick]
+    if not messages and not problems:
+        problems.append("messages: at least one message")
+    problems.extend(_payload_problems(messages, quick_replies))
+    if problems:
+        raise _Invalid("the message does not follow the CLOSER Message schema", problems)
+    return messages, quick_replies
+
+
+def _pydantic_problems(error: ValidationError, where: str, *, single: bool) -> list[str]:
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = list(item["loc"])
+        if single and loc and loc[0] == 0:
+            loc = loc[1:]
+        path = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+        lines.append(f"{path}: {item['msg']}")
+    return lines
+
+
+def _payload_problems(
+    messages: list[dict[str, Any]], quick_replies: list[dict[str, Any]]
+) -> list[str]:
+    problems = []
+    buttons: list[tuple[str, Any]] = [
+        (f"quickReplies[{i}]", q) for i, q in enumerate(quick_replies)
+    ]
+    for m, message in enumerate(messages):
+        buttons.extend(
+            (f"messages[{m}].buttons[{b}]", x) for b, x in enumerate(message.get("buttons") or [])
+        )
+        for c, card in enumerate(message.get("cards") or []):
+            buttons.extend(
+                (f"messages[{m}].cards[{c}].buttons[{b}]", x)
+                for b, x in enumerate(card.get("buttons") or [])
+            )
+    for where, button in buttons:
+        payload = button.get("payload")
+        if isinstance(payload, str) and len(payload) > MAX_PAYLOAD_CHARS:
+            problems.append(f"{where}.payload: {len(payload)} characters, at most 1000")
+    return problems

@@ -1,0 +1,59 @@
+"""`flowbot serve`: build the app from the targets and run it on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from flowbot.config import ConfigError, Settings, settings_from_targets
+from flowbot.format import BotLoadError
+from flowbot.server.app import create_app
+
+__all__ = ["chat_urls", "run_server"]
+
+
+def chat_urls(settings: Settings, host: str, port: int) -> list[str]:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return [f"http://{shown}:{port}/chat/{bot.bot_id}" for bot in settings.bots]
+
+
+def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
+    """Serve until interrupted; the exit code is 0, or 2 for bad targets or bots."""
+    try:
+        settings = settings_from_targets(targets, db=db)
+        app = create_app(settings)
+    except ConfigError as error:
+        print(f"flowbot serve: {error}", file=sys.stderr)
+        return 2
+    except BotLoadError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print("flowbot serve: the bots above do not load; nothing served", file=sys.stderr)
+        return 2
+    except ValueError as error:  # e.g. a database URL flowbot does not know
+        print(f"flowbot serve: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=settings.access_log,
+        log_level="info",
+        lifespan="on",
+        # Open event streams never end by themselves: give them a moment, then close.
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    for url in chat_urls(settings, host, port):
+        print(f"Chat with your bot: {url}", flush=True)
+    try:
+        server.run()
+    except SystemExit as exit_:  # uvicorn exits when it cannot bind the port
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0 if server.started else 1

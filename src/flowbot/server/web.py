@@ -1,0 +1,156 @@
+"""The web channel's routes (WEB_API): messages, the event stream, the chat page.
+
+POST /channels/web/{botId}/messages                      one turn, answered in the response
+GET  /channels/web/{botId}/conversations/{id}/events     pushed messages (server-sent events)
+GET  /chat/{botId}, /widget.js, /static/…                the widget files (public)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from flowbot.channels import ChannelInputError
+from flowbot.channels import web as web_channel
+from flowbot.server.context import ServerContext
+from flowbot.server.conversations import ServiceError
+from flowbot.server.http import BodyTooLarge, bearer_token, error_response, read_body
+
+__all__ = ["MAX_BODY_BYTES", "web_routes"]
+
+logger = logging.getLogger("flowbot.server")
+
+# A message is at most a few KB (5,000 text + 1,000 payload + params).
+MAX_BODY_BYTES = 64 * 1024
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def web_routes(ctx: ServerContext) -> list[BaseRoute]:
+    service = ctx.service
+    render = web_channel.render
+
+    async def post_message(request: Request) -> Response:
+        bot_id = request.path_params["bot_id"]
+        if bot_id not in ctx.bots:
+            return error_response(request, 404, f"no bot {bot_id!r}")
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+            parsed = web_channel.parse_request(body)
+            answer = await service.web_turn(
+                bot_id, parsed.message, bearer_token(request), parsed.message_id, render
+            )
+        except BodyTooLarge:
+            return error_response(request, 413, f"the body is over {MAX_BODY_BYTES} bytes")
+        except ChannelInputError as error:
+            return error_response(request, error.status, error.message, error.problems)
+        except ServiceError as error:
+            return error_response(request, error.status, error.message)
+        return JSONResponse(answer)
+
+    async def conversation_events(request: Request) -> Response:
+        bot_id = request.path_params["bot_id"]
+        conversation_id = request.path_params["conversation_id"]
+        try:
+            conversation = await service.open_stream(
+                bot_id, conversation_id, request.query_params.get("token")
+            )
+        except ServiceError as error:
+            return error_response(request, error.status, error.message)
+        return _EventStream(_events(ctx, conversation.id))
+
+    async def chat_page(request: Request) -> Response:
+        bot_id = request.path_params["bot_id"]
+        if bot_id not in ctx.bots:
+            return PlainTextResponse(f"No bot {bot_id!r} here.", status_code=404)
+        return _static_file(ctx, "chat.html", "text/html; charset=utf-8")
+
+    async def widget_script(request: Request) -> Response:
+        return _static_file(ctx, "widget.js", "text/javascript; charset=utf-8")
+
+    return [
+        Route("/channels/web/{bot_id}/messages", post_message, methods=["POST"]),
+        Route(
+            "/channels/web/{bot_id}/conversations/{conversation_id}/events",
+            conversation_events,
+            methods=["GET"],
+        ),
+        Route("/chat/{bot_id}", chat_page, methods=["GET"]),
+        Route("/widget.js", widget_script, methods=["GET"]),
+        Mount("/static", _static_app(ctx.static_dir), name="static"),
+    ]
+
+
+class _EventStream(Response):
+    """A text/event-stream response that ends when the client goes away.
+
+    Written out rather than StreamingResponse so that the body generator is
+    closed (and the subscription dropped) as soon as the disconnect arrives.
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(self, body: AsyncIterator[str]) -> None:
+        super().__init__(headers=SSE_HEADERS, media_type=self.media_type)
+        # Response sets "content-length: 0" for its empty body; a stream has no length.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._body = body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+
+        async def pump() -> None:
+            async for chunk in self._body:
+                await send(
+                    {"type": "http.response.body", "body": chunk.encode(), "more_body": True}
+                )
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        tasks = [asyncio.create_task(pump()), asyncio.create_task(watch())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _events(ctx: ServerContext, conversation_id: str) -> AsyncIterator[str]:
+    async with ctx.hub.subscribe(conversation_id) as queue:
+        # A comment first: the client knows the subscription exists from here on.
+        yield "retry: 3000\n: connected\n\n"
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), ctx.ping_interval)
+            except TimeoutError:
+                yield ": ping\n\n"
+                continue
+            data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+            yield f"event: replies\ndata: {data}\n\n"
+
+
+def _static_app(directory: Path) -> ASGIApp:
+    if directory.is_dir():
+        return StaticFiles(directory=directory)
+    logger.error("the widget folder %s is missing: /static answers 404", directory)
+    return PlainTextResponse("Not Found", status_code=404)
+
+
+def _static_file(ctx: ServerContext, name: str, media_type: str) -> Response:
+    path = ctx.static_dir / name
+    if not path.is_file():
+        logger.error("widget file %s is missing", path)
+        return PlainTextResponse(f"{name} is not installed on this server.", status_code=404)
+    return FileResponse(path, media_type=media_type, headers=NO_CACHE)

@@ -1,0 +1,319 @@
+"""The JSON API: key rules, bots (list, export, import), flows, conversations."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import httpx
+from starlette.routing import Mount, Route
+
+from flowbot.config import Settings
+from flowbot.format import export_bot, load_bot
+
+from .support import (
+    API_KEY,
+    NOT_PICKED,
+    POKEMON,
+    WELCOME,
+    AppFactory,
+    Conversation,
+    choose,
+    texts,
+)
+
+API = {"Authorization": f"Bearer {API_KEY}"}
+
+
+async def test_the_api_needs_the_key(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/bots")).status_code == 403
+    wrong = await client.get("/api/bots", headers={"X-API-Key": "guess"})
+    assert wrong.status_code == 403
+    assert "API key" in wrong.json()["error"]
+    assert (await client.get("/api/bots", headers={"Authorization": "Basic x"})).status_code == 403
+    assert (await client.get("/api/bots", headers={"X-API-Key": API_KEY})).status_code == 200
+    assert (await client.get("/api/bots", headers=API)).status_code == 200
+
+
+async def test_without_a_configured_key_the_api_is_disabled(
+    serve_asgi: AppFactory, settings: Settings
+) -> None:
+    settings.api_key = None
+    async with serve_asgi(settings) as client:
+        for method, path in [
+            ("GET", "/api/bots"),
+            ("GET", "/api/bots/pokemon"),
+            ("PUT", "/api/bots/pokemon"),
+            ("POST", "/api/conversations/x/messages"),
+        ]:
+            response = await client.request(method, path, headers=API)
+            assert response.status_code == 403
+            assert "disabled" in response.json()["error"]
+            assert "FLOWBOT_API_KEY" in response.json()["error"]
+        # The widget stays public.
+        assert (
+            await client.post("/channels/web/pokemon/messages", json={"userKey": "u"})
+        ).is_success
+
+
+async def test_list_and_export_bots(client: httpx.AsyncClient) -> None:
+    listed = (await client.get("/api/bots", headers=API)).json()
+    assert listed == {
+        "bots": [{"id": "pokemon", "title": "Starter Pokémon", "flows": 2, "source": str(POKEMON)}]
+    }
+    exported = await client.get("/api/bots/pokemon", headers=API)
+    assert exported.status_code == 200
+    assert exported.json() == export_bot(load_bot(POKEMON))
+    assert (await client.get("/api/bots/digimon", headers=API)).status_code == 404
+
+
+async def test_flows(client: httpx.AsyncClient) -> None:
+    flows = (await client.get("/api/bots/pokemon/flows", headers=API)).json()
+    assert flows == {
+        "flows": [
+            {"id": 1, "title": "Starter Pokémon", "entryNodeId": 1, "nodes": 7},
+            {"id": 2, "title": "Fallback", "entryNodeId": 1, "nodes": 4},
+        ],
+        "entryFlowId": 1,
+        "fallbackFlowId": 2,
+    }
+    assert (await client.get("/api/bots/digimon/flows", headers=API)).status_code == 404
+
+
+def _pokemon() -> dict[str, Any]:
+    return copy.deepcopy(export_bot(load_bot(POKEMON)))
+
+
+async def test_importing_a_bad_bot_is_422_and_the_old_bot_still_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    bad = _pokemon()
+    bad["flows"][0]["nodes"][0]["next"] = [{"nodeId": 99}]
+    bad["flows"][0]["nodes"][3]["next"][0]["where"] = {"message.text": {"regex": "("}}
+    response = await client.put("/api/bots/pokemon", json=bad, headers=API)
+    assert response.status_code == 422
+    body = response.json()
+    assert "unchanged" in body["error"]
+    assert any("flow 1 node 1" in line and "99" in line for line in body["problems"])
+    assert any('flow 1 node 4 next[0].where["message.text"]' in line for line in body["problems"])
+    # The running bot is untouched.
+    assert (await client.get("/api/bots/pokemon", headers=API)).json() == export_bot(
+        load_bot(POKEMON)
+    )
+    user = Conversation(client, "after-bad-import")
+    assert texts(await user.send()) == [WELCOME, "<cards>"]
+
+
+async def test_importing_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.put("/api/bots/pokemon", content=b"{", headers=API)
+    assert response.status_code == 400
+    response = await client.put("/api/bots/pokemon", json=[1], headers=API)
+    assert response.status_code == 422
+
+
+async def test_importing_a_good_bot_replaces_the_running_one(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "before-import")
+    await user.send()
+    changed = _pokemon()
+    changed["flows"][0]["nodes"][1]["data"]["message"]["text"] = "Hello, trainer!"
+    changed["flows"][0]["nodes"][6]["data"]["message"]["text"] = "Pick one, please."
+    response = await client.put("/api/bots/pokemon", json=changed, headers=API)
+    assert response.status_code == 200
+    assert response.json() == {"id": "pokemon", "title": "Starter Pokémon", "flows": 2}
+    # A conversation in progress goes on with the new bot.
+    assert texts(await user.send(text="hm")) == ["Pick one, please.", "<cards>"]
+    assert texts(await Conversation(client, "after-import").send()) == [
+        "Hello, trainer!",
+        "<cards>",
+    ]
+    exported = (await client.get("/api/bots/pokemon", headers=API)).json()
+    assert exported["flows"][0]["nodes"][1]["data"]["message"]["text"] == "Hello, trainer!"
+
+
+async def test_importing_under_a_new_id_adds_a_bot(client: httpx.AsyncClient) -> None:
+    flow = {
+        "id": 1,
+        "title": "Echo",
+        "data": {"entry": 1},
+        "nodes": [
+            {"id": 1, "type": "entry", "data": {}, "next": [{"nodeId": 2}]},
+            {
+                "id": 2,
+                "type": "response",
+                "data": {"message": {"type": "text", "text": "You said: {{message.text}}"}},
+                "next": [],
+            },
+        ],
+    }
+    response = await client.put("/api/bots/echo", json=flow, headers=API)
+    assert response.status_code == 201, response.text
+    assert [bot["id"] for bot in (await client.get("/api/bots", headers=API)).json()["bots"]] == [
+        "pokemon",
+        "echo",
+    ]
+    user = Conversation(client, "echoer", bot_id="echo")
+    await user.send()
+    assert texts(await user.send(text="{{params}}")) == ["You said: {{params}}"]
+    assert (await client.get("/chat/echo")).status_code == 200
+    bad_id = await client.put("/api/bots/bad%20id", json=flow, headers=API)
+    assert bad_id.status_code == 422
+
+
+async def test_read_a_conversation(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "reader")
+    await user.send()
+    await user.send(**choose("Bulbasaur"))
+    response = await client.get(f"/api/conversations/{user.conversation_id}", headers=API)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["botId"] == "pokemon"
+    assert body["channel"] == "web"
+    assert body["userKey"] == "reader"
+    assert body["navigation"] is None  # the run ended
+    assert body["params"] == {"partner": "Bulbasaur"}
+    assert "token" not in body
+    transcript = body["transcript"]
+    assert [e["direction"] for e in transcript] == ["in", "out", "out", "in", "out"]
+    assert transcript[0]["message"] == {"type": "event", "event": "open"}
+    assert transcript[3]["message"] == {
+        "type": "postback",
+        "text": "I choose you!",
+        "payload": '{"pokemon": "Bulbasaur"}',
+    }
+    assert transcript[4]["message"] == {"type": "text", "text": "Bulbasaur! An excellent choice."}
+    missing = await client.get("/api/conversations/nope", headers=API)
+    assert missing.status_code == 404
+
+    listed = (await client.get("/api/bots/pokemon/conversations", headers=API)).json()
+    assert [c["id"] for c in listed["conversations"]] == [user.conversation_id]
+
+
+async def test_change_navigation_moves_the_conversation(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "navigated")
+    await user.send()
+    await user.send(**choose("Squirtle"))  # the run ends: no position
+    url = f"/api/conversations/{user.conversation_id}/navigation"
+    response = await client.post(url, json={"flowId": 1, "nodeId": 4}, headers=API)
+    assert response.status_code == 200, response.text
+    assert response.json()["navigation"] == {"flowId": 1, "nodeId": 4}
+    # The next message starts at the keyboard node: its edges decide.
+    assert texts(await user.send(text="hello")) == [NOT_PICKED, "<cards>"]
+
+    # Without nodeId: the flow's entry, run by the next message.
+    response = await client.post(url, json={"flowId": "2"}, headers=API)
+    assert response.json()["navigation"] == {"flowId": 2, "nodeId": 1}
+    assert texts(await user.send(text="hello")) == ["Sorry, I did not understand that."]
+
+
+async def test_change_navigation_with_run_answers_at_once(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "run-now")
+    await user.send()
+    await user.send(**choose("Squirtle"))
+    url = f"/api/conversations/{user.conversation_id}/navigation"
+    response = await client.post(url, json={"flowId": 1, "run": True}, headers=API)
+    assert response.status_code == 200
+    body = response.json()
+    assert texts(body) == [WELCOME, "<cards>"]
+    assert body["navigation"] == {"flowId": 1, "nodeId": 4}
+    assert texts(await user.send(**choose("Charmander"))) == ["Charmander! An excellent choice."]
+
+
+async def test_change_navigation_errors(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "nav-errors")
+    await user.send()
+    url = f"/api/conversations/{user.conversation_id}/navigation"
+    assert (await client.post(url, json={"flowId": 9}, headers=API)).status_code == 404
+    unknown_node = await client.post(url, json={"flowId": 1, "nodeId": 99}, headers=API)
+    assert unknown_node.status_code == 404
+    assert "node 99" in unknown_node.json()["error"].replace("'", "")
+    assert (await client.post(url, json={"nodeId": 1}, headers=API)).status_code == 422
+    assert (
+        await client.post(url, json={"flowId": 1, "run": "yes"}, headers=API)
+    ).status_code == 422
+    assert (await client.post(url, content=b"nope", headers=API)).status_code == 400
+    missing = "/api/conversations/nope/navigation"
+    assert (await client.post(missing, json={"flowId": 1}, headers=API)).status_code == 404
+
+
+async def test_send_a_message_records_it(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "pushed")
+    await user.send()
+    url = f"/api/conversations/{user.conversation_id}/messages"
+    response = await client.post(url, json={"text": "Professor Oak here."}, headers=API)
+    assert response.status_code == 200
+    assert response.json() == {"conversationId": user.conversation_id, "sent": 1, "delivered": 0}
+    message = {
+        "type": "text",
+        "text": "Come to my lab!",
+        "buttons": [{"type": "link", "label": "Map", "uri": "https://example.org/lab"}],
+    }
+    response = await client.post(url, json={"message": message}, headers=API)
+    assert response.status_code == 200
+    transcript = (
+        await client.get(f"/api/conversations/{user.conversation_id}", headers=API)
+    ).json()["transcript"]
+    assert [e["message"] for e in transcript[-2:]] == [
+        {"type": "text", "text": "Professor Oak here."},
+        message,
+    ]
+    assert transcript[-1]["direction"] == "out"
+
+
+async def test_send_a_message_rejects_what_is_not_a_message(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "bad-push")
+    await user.send()
+    url = f"/api/conversations/{user.conversation_id}/messages"
+    cases: list[tuple[Any, str]] = [
+        ({}, "$: found none"),
+        ({"text": "a", "message": {"type": "text", "text": "b"}}, "$: found message, text"),
+        ({"text": ""}, "text:"),
+        ({"message": {"type": "sticker"}}, "message"),
+        ({"message": {"type": "media"}}, "message.media.media"),
+        (
+            {"message": {"type": "text", "text": "x", "buttons": [{"type": "postback"}]}},
+            "message.text.buttons[0]",
+        ),
+        (
+            {
+                "message": {
+                    "type": "text",
+                    "text": "x",
+                    "buttons": [{"type": "postback", "label": "a", "payload": "p" * 1001}],
+                }
+            },
+            "messages[0].buttons[0].payload: 1001 characters",
+        ),
+    ]
+    for body, expected in cases:
+        response = await client.post(url, json=body, headers=API)
+        assert response.status_code == 422, (body, response.text)
+        problems = response.json()["problems"]
+        assert any(line.startswith(expected) for line in problems), (body, problems)
+    assert (await client.post(url, content=b"{", headers=API)).status_code == 400
+    missing = await client.post("/api/conversations/nope/messages", json={"text": "x"}, headers=API)
+    assert missing.status_code == 404
+
+
+async def test_openapi_describes_every_route(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["openapi"].startswith("3.")
+    described = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    app = client.app  # type: ignore[attr-defined]
+    routed = set()
+    for route in app.routes:
+        if isinstance(route, Route) and (
+            route.path.startswith(("/api/bots", "/api/conversations", "/channels", "/healthz"))
+        ):
+            path = route.path.replace("{bot_id}", "{botId}").replace(
+                "{conversation_id}", "{conversationId}"
+            )
+            routed |= {(path, method) for method in route.methods or () if method != "HEAD"}
+        assert not isinstance(route, Mount) or route.path == "/static"
+    assert routed == described
+    json.dumps(spec)  # plain JSON all the way down
+    docs = await client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/conversations/{conversationId}/navigation" in docs.text

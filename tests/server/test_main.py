@@ -1,0 +1,119 @@
+"""`flowbot serve` as a real process: start, chat, stop, start again on the same database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from flowbot.config import BotSource, Settings
+from flowbot.server.main import chat_urls, run_server
+
+from .support import NOT_PICKED, POKEMON, REPO, WELCOME, choose, free_port
+
+
+@contextmanager
+def flowbot_serve(*args: str, port: int) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flowbot.cli", "serve", *args, "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()[1]
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "flowbot serve did not become healthy"
+            time.sleep(0.1)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(15)
+
+
+def test_the_conversation_goes_on_after_a_restart(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/channels/web/pokemon/messages"
+    with flowbot_serve("examples/pokemon.yaml", "--db", db, port=port) as (process, _):
+        opened = httpx.post(url, json={"userKey": "ash"}).json()
+        assert [r.get("text") for r in opened["replies"]] == [WELCOME, None]
+        token = opened["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        scolded = httpx.post(url, json={"userKey": "ash", "text": "hi"}, headers=auth).json()
+        assert scolded["replies"][0]["text"] == NOT_PICKED  # waiting at the keyboard
+        process.terminate()
+        # uvicorn shuts down gracefully, then re-raises SIGTERM as the exit status.
+        assert process.wait(15) in (0, -15)
+        stdout, stderr = process.communicate()
+        assert "Application shutdown complete" in stderr
+        assert f"Chat with your bot: http://127.0.0.1:{port}/chat/pokemon" in stdout
+
+    with flowbot_serve("examples/pokemon.yaml", "--db", db, port=port):
+        body = {"userKey": "ash", **choose("Squirtle")}
+        answer = httpx.post(url, json=body, headers=auth)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["replies"] == [
+            {"type": "text", "text": "Squirtle! An excellent choice."}
+        ]
+        assert answer.json()["conversationId"] == opened["conversationId"]
+        # The token is still required after the restart.
+        assert httpx.post(url, json={"userKey": "ash", "text": "x"}).status_code == 403
+
+
+def test_serve_from_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        f"""
+database = "sqlite:///served.db"
+api_key = "${{TEST_FLOWBOT_KEY:-from-default}}"
+access_log = false
+
+[bots.starter]
+path = "{POKEMON}"
+"""
+    )
+    port = free_port()
+    with flowbot_serve(str(config), port=port) as (process, base):
+        bots = httpx.get(f"{base}/api/bots", headers={"X-API-Key": "from-default"}).json()
+        assert [bot["id"] for bot in bots["bots"]] == ["starter"]
+        assert httpx.get(f"{base}/chat/starter").status_code == 200
+        process.terminate()
+        process.wait(15)
+        assert f"http://127.0.0.1:{port}/chat/starter" in (
+            process.stdout.read() if process.stdout else ""
+        )
+    assert (tmp_path / "served.db").exists()  # relative to the config file
+
+
+def test_bad_targets_exit_2_with_a_message(tmp_path: Path, capsys: object) -> None:
+    assert run_server([tmp_path / "missing.yaml"], host="127.0.0.1", port=1, db="memory://") == 2
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        '{"flows": [{"id": 1, "nodes": [{"id": 1, "type": "entry", "next": [{"nodeId": 5}]}]}]}'
+    )
+    assert run_server([broken], host="127.0.0.1", port=1, db="memory://") == 2
+    assert run_server([POKEMON], host="127.0.0.1", port=1, db="mysql://x") == 2
+
+
+def test_chat_urls() -> None:
+    settings = Settings(bots=[BotSource("pokemon", POKEMON), BotSource("echo", POKEMON)])
+    assert chat_urls(settings, "0.0.0.0", 8000) == [
+        "http://127.0.0.1:8000/chat/pokemon",
+        "http://127.0.0.1:8000/chat/echo",
+    ]
+    assert chat_urls(settings, "::1", 80)[0] == "http://[::1]:80/chat/pokemon"

@@ -1,0 +1,132 @@
+"""flowbot.toml and the `flowbot serve` targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowbot.config import (
+    BotSource,
+    ConfigError,
+    WebhookConfig,
+    bot_id_of,
+    load_config,
+    settings_from_targets,
+)
+
+
+def test_bot_id_is_the_name_without_extension(tmp_path: Path) -> None:
+    assert bot_id_of(Path("examples/pokemon.yaml")) == "pokemon"
+    assert bot_id_of(Path("x/back-navigation.bot.json")) == "back-navigation"
+    assert bot_id_of(Path("x/pingpong.flow.json")) == "pingpong"
+    assert bot_id_of(Path("x/flow-navigation")) == "flow-navigation"
+
+
+def test_targets_are_bots(tmp_path: Path) -> None:
+    bot = tmp_path / "pokemon.yaml"
+    bot.write_text("flows: []")
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    settings = settings_from_targets([bot, folder], db="memory://", environ={})
+    assert settings.bots == [BotSource("pokemon", bot), BotSource("shop", folder)]
+    assert settings.database == "memory://"
+    assert settings.api_key is None
+    keyed = settings_from_targets([bot], db="memory://", environ={"FLOWBOT_API_KEY": "k"})
+    assert keyed.api_key == "k"
+
+
+def test_bad_targets(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        settings_from_targets([tmp_path / "nope.yaml"], db="memory://", environ={})
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "bot.yaml").write_text("")
+    (b / "bot.yaml").write_text("")
+    with pytest.raises(ConfigError, match="two bots have the id 'bot'"):
+        settings_from_targets([a / "bot.yaml", b / "bot.yaml"], db="memory://", environ={})
+    config = tmp_path / "flowbot.toml"
+    config.write_text("")
+    with pytest.raises(ConfigError, match="served alone"):
+        settings_from_targets([config, a / "bot.yaml"], db="memory://", environ={})
+    with pytest.raises(ConfigError, match="at least one"):
+        settings_from_targets([], db="memory://", environ={})
+
+
+def test_config_file(tmp_path: Path) -> None:
+    (tmp_path / "bots").mkdir()
+    (tmp_path / "bots" / "pokemon.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        """
+database = "sqlite:///data/flowbot.db"
+api_key = "${MY_KEY}"
+access_log = false
+
+[bots.starter]
+path = "bots/pokemon.yaml"
+
+[channels.web]
+enabled = true
+
+[[webhooks]]
+url = "https://crm.example/hook"
+secret = "${HOOK_SECRET:-dev-secret}"
+events = ["bot.message.received", "bot.conversation.*"]
+"""
+    )
+    settings = settings_from_targets([config], db="sqlite:///ignored.db", environ={"MY_KEY": "abc"})
+    assert settings.bots == [BotSource("starter", tmp_path / "bots" / "pokemon.yaml")]
+    assert settings.database == f"sqlite:///{tmp_path.resolve() / 'data' / 'flowbot.db'}"
+    assert settings.api_key == "abc"
+    assert settings.access_log is False
+    assert settings.channels == {"web": {"enabled": True}}
+    hook = settings.webhooks[0]
+    assert hook == WebhookConfig(
+        "https://crm.example/hook",
+        "dev-secret",
+        ("bot.message.received", "bot.conversation.*"),
+    )
+    assert hook.wants("bot.conversation.updated")
+    assert hook.wants("bot.message.received")
+    assert not hook.wants("bot.message.sent")
+
+
+def test_config_defaults_to_the_command_line_database(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text('[bots.b]\npath = "b.yaml"\n')
+    settings = load_config(config, default_database="postgresql://localhost/x", environ={})
+    assert settings.database == "postgresql://localhost/x"
+    assert settings.api_key is None
+    assert settings.webhooks == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("database = [", "not valid TOML"),
+        ('databse = "x"\n[bots.b]\npath = "b.yaml"', r"unknown setting\(s\): databse"),
+        ("", r"\[bots.<id>\] tables with a path are required"),
+        ('[bots.b]\npath = "missing.yaml"', "bots.b: .*missing.yaml: no such file"),
+        ('[bots."a b"]\npath = "b.yaml"', "bot id 'a b'"),
+        ('api_key = "${UNSET_VARIABLE}"\n[bots.b]\npath = "b.yaml"', "UNSET_VARIABLE is not set"),
+        ('[bots.b]\npath = "b.yaml"\n[[webhooks]]\nurl = "ftp://x"\nsecret = "s"', "url"),
+        ('[bots.b]\npath = "b.yaml"\n[[webhooks]]\nurl = "https://x"', "secret: required"),
+        (
+            '[bots.b]\npath = "b.yaml"\n[[webhooks]]\nurl = "https://x"\nsecret = "s"\n'
+            'events = ["bot.message.deleted"]',
+            "unknown event 'bot.message.deleted'",
+        ),
+        ('[bots.b]\npath = "b.yaml"\n[channels.telegram]\n', "unknown channel"),
+        ('access_log = "yes"\n[bots.b]\npath = "b.yaml"', "access_log"),
+    ],
+)
+def test_config_errors_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "b.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(config, environ={})
