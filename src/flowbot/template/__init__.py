@@ -1,4 +1,4 @@
-"""The CLOSER dialect of Handlebars (SPEC §5).
+"""The CLOSER dialect of Handlebars (SPEC §5): parsed once, compiled to closures.
 
 PUBLIC API — other packages depend on exactly these names and signatures:
 
@@ -15,16 +15,21 @@ PUBLIC API — other packages depend on exactly these names and signatures:
         Renders the value, applying array expansion inside lists
         (`{{arr[i].x}}` / `{{arr[0..5].x}}` clone a list item per element).
 
-TEMPORARY PLACEHOLDER: this file only substitutes plain `{{path}}` tags so
-that the engine can be developed against the API; the real parser/compiler
-replaces it.
+Both compile functions also take `helpers=` (a name → function table, default
+`helpers.HELPERS`) for an injected clock or random generator.
+
+Semantics are handlebars.js 4.0.12 with `noEscape`: `{{x}}` and `{{{x}}}`
+print the same, values print like JS `String()`, null and undefined print
+nothing. CLOSER's additions: `a[0]` indexing, function-style helper calls
+`NAME(arg, …)`, the `$eq $ne $lt $lte $gt $gte $and $or` helpers, top-level
+names falling back to `params`, and array expansion in `compile_value`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
+from flowbot.template.errors import TemplateError, TemplateRenderError, TemplateSyntaxError
+from flowbot.template.expand import CompiledValue, compile_value
+from flowbot.template.template import Template, compile_template
 
 __all__ = [
     "CompiledValue",
@@ -35,77 +40,3 @@ __all__ = [
     "compile_template",
     "compile_value",
 ]
-
-
-class TemplateError(Exception):
-    pass
-
-
-class TemplateSyntaxError(TemplateError):
-    def __init__(self, message: str, line: int = 1, column: int = 1, path: str = "") -> None:
-        self.message = message
-        self.line = line
-        self.column = column
-        self.path = path
-        super().__init__(f"{line}:{column}: {message}")
-
-
-class TemplateRenderError(TemplateError):
-    pass
-
-
-_TAG = re.compile(r"\{\{\{?\s*([^{}]+?)\s*\}?\}\}")
-
-
-def _lookup(context: Mapping[str, Any], path: str) -> Any:
-    value: Any = context
-    for part in re.split(r"\.|\[|\]", path):
-        if not part:
-            continue
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
-class Template:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.is_static = "{{" not in source
-
-    def render(self, context: Mapping[str, Any]) -> str:
-        def sub(m: re.Match[str]) -> str:
-            v = _lookup(context, m.group(1))
-            if v is None and "params" in context:
-                v = _lookup(context["params"], m.group(1))
-            return "" if v is None else str(v)
-
-        return _TAG.sub(sub, self.source)
-
-
-def compile_template(source: str) -> Template:
-    return Template(source)
-
-
-class CompiledValue:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def render(self, context: Mapping[str, Any]) -> Any:
-        def walk(v: Any) -> Any:
-            if isinstance(v, str):
-                return Template(v).render(context)
-            if isinstance(v, list):
-                return [walk(x) for x in v]
-            if isinstance(v, dict):
-                return {k: walk(x) for k, x in v.items()}
-            return v
-
-        return walk(self.value)
-
-
-def compile_value(value: Any) -> CompiledValue:
-    return CompiledValue(value)

@@ -1,0 +1,167 @@
+"""`compile_value`: templates inside JSON-like values, with CLOSER's array expansion.
+
+Every string in a message (or any JSON value) is compiled once. Inside a list
+whose items are objects — cards, buttons, quick replies — an item that uses
+`{{arr[i].x}}` is cloned once per element of `arr` (at most 10), `i` bound
+to each index in turn; `{{arr[0..5].x}}` clones for indices 0 to 5, skipping
+indices past the end of `arr`. The first such path in an item (in document
+order) decides the clones; other `[i]` paths in the item follow the same
+index. `arr` is read from the top of the context (not from inside a #each).
+A value that is not an array yields no clones: the item disappears. Items
+nested in an expanded item (a card's buttons) use that item's index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from flowbot.template.compiler import ExpansionPath
+from flowbot.template.errors import TemplateSyntaxError
+from flowbot.template.runtime import new_env
+from flowbot.template.template import Helpers, Template, compile_template
+
+__all__ = ["MAX_EXPANSION", "CompiledValue", "compile_value"]
+
+MAX_EXPANSION: Final = 10
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
+
+
+class _Node:
+    """A compiled part of a value; `expansions` lists the `[i]` paths below it."""
+
+    __slots__ = ("expansions",)
+
+    def __init__(self) -> None:
+        self.expansions: list[ExpansionPath] = []
+
+    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+        raise NotImplementedError
+
+
+class _Leaf(_Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+        return self.value
+
+
+class _Text(_Node):
+    __slots__ = ("template",)
+
+    def __init__(self, template: Template) -> None:
+        super().__init__()
+        self.template = template
+        self.expansions = template.expansions
+
+    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+        if index is None:
+            return self.template.render(context)
+        return self.template.render_at(context, index)
+
+
+class _Object(_Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[Any, _Node]]) -> None:
+        super().__init__()
+        self.items = items
+        for _, child in items:
+            if not isinstance(child, _List):
+                self.expansions.extend(child.expansions)
+
+    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+        return {key: child.render(context, index) for key, child in self.items}
+
+
+class _List(_Node):
+    __slots__ = ("elements",)
+
+    def __init__(self, elements: list[_Node]) -> None:
+        super().__init__()
+        self.elements = elements
+
+    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+        output: list[Any] = []
+        for element in self.elements:
+            # Inside an expanded item, nested items follow its index instead of
+            # expanding again (a card's buttons use the card's `i`).
+            if index is None and isinstance(element, _Object) and element.expansions:
+                for bound in _expansion_indices(element.expansions[0], context, index):
+                    output.append(element.render(context, bound))
+            else:
+                output.append(element.render(context, index))
+        return output
+
+
+def _expansion_indices(
+    expansion: ExpansionPath, context: Mapping[str, Any], outer: int | None
+) -> list[int]:
+    array = expansion.array(context, new_env(context, outer))
+    if type(array) is not list and type(array) is not tuple:
+        return []
+    if expansion.first is None or expansion.last is None:
+        return list(range(min(len(array), MAX_EXPANSION)))
+    last = min(expansion.last, len(array) - 1)
+    return list(range(expansion.first, last + 1))[:MAX_EXPANSION]
+
+
+class CompiledValue:
+    """A JSON-like value whose strings are compiled templates."""
+
+    __slots__ = ("_root", "value")
+
+    def __init__(self, value: Any, root: _Node) -> None:
+        self.value = value
+        self._root = root
+
+    def render(self, context: Mapping[str, Any]) -> Any:
+        """A fresh copy of the value with every template rendered and list items expanded."""
+        return self._root.render(context, None)
+
+
+def compile_value(value: Any, *, helpers: Helpers | None = None) -> CompiledValue:
+    """Compile every string inside `value`; a syntax error's `.path` names where it is."""
+    return CompiledValue(value, _compile(value, "", helpers, in_item=False))
+
+
+def _compile(value: Any, path: str, helpers: Helpers | None, *, in_item: bool) -> _Node:
+    if isinstance(value, str):
+        try:
+            template = compile_template(value, helpers=helpers, expand=in_item)
+        except TemplateSyntaxError as error:
+            raise error.at_path(path) from None
+        return _Leaf(value) if template.is_static and not template.expansions else _Text(template)
+    if isinstance(value, Mapping):
+        return _Object(
+            [
+                (key, _compile(child, _join(path, key), helpers, in_item=in_item))
+                for key, child in value.items()
+            ]
+        )
+    if isinstance(value, list | tuple):
+        return _List(
+            [
+                _compile(
+                    child,
+                    f"{path}[{position}]",
+                    helpers,
+                    in_item=in_item or isinstance(child, Mapping),
+                )
+                for position, child in enumerate(value)
+            ]
+        )
+    return _Leaf(value)
+
+
+def _join(path: str, key: Any) -> str:
+    name = str(key)
+    if _IDENTIFIER.match(name):
+        return f"{path}.{name}" if path else name
+    return f"{path}[{json.dumps(name, ensure_ascii=False)}]"

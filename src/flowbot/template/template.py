@@ -1,0 +1,73 @@
+"""`compile_template` and `Template`: parse once, render many times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flowbot.template.ast import Block, Mustache, Program
+from flowbot.template.compiler import Compiler, ExpansionPath, paths_in
+from flowbot.template.helpers import HELPERS
+from flowbot.template.jsvalues import js_string
+from flowbot.template.parser import parse
+from flowbot.template.runtime import Render, new_env
+from flowbot.template.whitespace import apply_whitespace_control
+
+__all__ = ["Helpers", "Template", "compile_template"]
+
+Helpers = Mapping[str, Callable[..., Any]]
+
+
+class Template:
+    """A compiled template. `render` only runs closures; it never parses."""
+
+    __slots__ = ("_render", "expansions", "is_static", "source")
+
+    def __init__(
+        self, source: str, render: Render, *, is_static: bool, expansions: list[ExpansionPath]
+    ) -> None:
+        self.source = source
+        self.is_static = is_static
+        self.expansions = expansions
+        self._render = render
+
+    def render(self, context: Mapping[str, Any]) -> str:
+        """The text for `context`; raises TemplateRenderError when a helper fails."""
+        output = self._render(context, new_env(context))
+        return output if type(output) is str else js_string(output)
+
+    def render_at(self, context: Mapping[str, Any], index: int) -> str:
+        """Render inside an expanded list item, with `[i]` bound to `index`."""
+        output = self._render(context, new_env(context, index))
+        return output if type(output) is str else js_string(output)
+
+    def __repr__(self) -> str:
+        return f"Template({self.source!r})"
+
+
+def compile_template(
+    source: str, *, helpers: Helpers | None = None, expand: bool = False
+) -> Template:
+    """Parse and compile `source`; raises TemplateSyntaxError(message, line, column).
+
+    `helpers` replaces the function-style helper table (default: HELPERS), e.g.
+    one built by `helpers.make_helpers` with a fixed clock. With `expand`,
+    bracketed `[i]` and `[0..5]` path parts stand for the array-expansion index.
+    """
+    program = apply_whitespace_control(parse(source))
+    paths = list(paths_in(program))
+    compiler = Compiler(
+        source,
+        HELPERS if helpers is None else helpers,
+        expand=expand,
+        uses_depths=any(path.depth for path in paths),
+        uses_data=any(path.data for path in paths),
+    )
+    render = compiler.program(program)
+    return Template(
+        source, render, is_static=not _has_tags(program), expansions=compiler.expansions
+    )
+
+
+def _has_tags(program: Program) -> bool:
+    return any(isinstance(statement, Mustache | Block) for statement in program.body)
