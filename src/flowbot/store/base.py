@@ -1,0 +1,146 @@
+"""The store port: what the server needs to keep conversations between turns.
+
+Every implementation (``MemoryStore``, ``SQLStore``) passes the one contract
+suite in ``tests/store/contract.py``; code outside this package depends only
+on the ``Store`` protocol and the dataclasses here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "ConflictError",
+    "Conversation",
+    "ConversationExistsError",
+    "ConversationNotFoundError",
+    "Direction",
+    "Store",
+    "StoreError",
+    "TranscriptEntry",
+    "dump_json",
+    "encode_entry",
+    "to_utc",
+    "utc_now",
+]
+
+Direction = Literal["in", "out"]
+
+
+class StoreError(Exception):
+    """Base class of the errors a store raises on purpose."""
+
+
+class ConflictError(StoreError):
+    """Another writer changed the conversation first; nothing was written.
+
+    The caller reloads the conversation and runs the turn again.
+    """
+
+
+class ConversationExistsError(ConflictError):
+    """``create_conversation`` lost a race: (bot, channel, user) already has one.
+
+    A subclass of ``ConflictError`` so that a "reload and retry" handler covers
+    both races (two first messages of a new user arriving at once).
+    """
+
+
+class ConversationNotFoundError(StoreError, LookupError):
+    """The conversation id names no stored conversation."""
+
+
+@dataclass
+class Conversation:
+    id: str
+    bot_id: str
+    channel: str
+    user_key: str
+    token: str
+    # ConversationState.to_json(); None until the first save_turn.
+    state: dict[str, Any] | None
+    # Bumped by every save_turn: the optimistic-concurrency token.
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class TranscriptEntry:
+    direction: Direction
+    message: dict[str, Any]
+    at: datetime
+
+
+@runtime_checkable
+class Store(Protocol):
+    async def start(self) -> None:
+        """Connect and create or migrate the schema; calling it twice is harmless."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+
+    async def create_conversation(
+        self, bot_id: str, channel: str, user_key: str, token: str
+    ) -> Conversation:
+        """Raises ``ConversationExistsError`` when (bot, channel, user) has one."""
+
+    async def find_conversation(
+        self, bot_id: str, channel: str, user_key: str
+    ) -> Conversation | None: ...
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None: ...
+
+    async def list_conversations(self, bot_id: str, limit: int = 100) -> list[Conversation]:
+        """The bot's conversations, most recently updated first."""
+
+    async def save_turn(
+        self,
+        conversation_id: str,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        expected_version: int,
+    ) -> int:
+        """Store state and transcript rows in one transaction; return the new version.
+
+        Raises ``ConflictError`` when the stored version is not
+        ``expected_version`` and ``ConversationNotFoundError`` for an unknown
+        id; in both cases nothing is written.
+        """
+
+    async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
+        """Add transcript rows without touching state or version (pushed messages)."""
+
+    async def transcript(self, conversation_id: str, limit: int = 200) -> list[TranscriptEntry]:
+        """The last ``limit`` entries, oldest first."""
+
+    async def put_payload(self, key: str, payload: str) -> None:
+        """Keep a long postback payload under a short key (LINE allows 300 chars)."""
+
+    async def get_payload(self, key: str) -> str | None: ...
+
+
+def dump_json(value: Any) -> str:
+    """The one JSON text form every store writes: compact, UTF-8 kept readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc(moment: datetime) -> datetime:
+    # A naive datetime is local time (datetime.now()), as datetime.astimezone assumes.
+    return moment.astimezone(UTC)
+
+
+def encode_entry(entry: TranscriptEntry) -> tuple[Direction, str, datetime]:
+    """(direction, message JSON text, UTC time): the stored form of a transcript entry."""
+    if entry.direction not in ("in", "out"):
+        raise ValueError(f"transcript direction must be 'in' or 'out', not {entry.direction!r}")
+    return entry.direction, dump_json(entry.message), to_utc(entry.at)

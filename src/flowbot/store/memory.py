@@ -1,0 +1,151 @@
+"""An in-process store for tests, `flowbot chat` and single-process demos.
+
+State and messages are kept as JSON text, exactly as the SQL store writes
+them, so a caller sees the same copy-on-read and serialisation errors on
+both, and mutating a returned dict never changes what is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from flowbot.store.base import (
+    ConflictError,
+    Conversation,
+    ConversationExistsError,
+    ConversationNotFoundError,
+    Direction,
+    TranscriptEntry,
+    dump_json,
+    encode_entry,
+    utc_now,
+)
+
+__all__ = ["MemoryStore"]
+
+
+@dataclass
+class _Row:
+    conversation: Conversation
+    state_json: str | None = None
+    transcript: list[tuple[Direction, str, datetime]] = field(default_factory=list)
+
+
+class MemoryStore:
+    """Dictionaries in one event loop: every method is atomic (it never awaits)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, _Row] = {}
+        self._by_user: dict[tuple[str, str, str], str] = {}
+        self._payloads: dict[str, str] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> bool:
+        return True
+
+    async def create_conversation(
+        self, bot_id: str, channel: str, user_key: str, token: str
+    ) -> Conversation:
+        user = (bot_id, channel, user_key)
+        if user in self._by_user:
+            raise ConversationExistsError(
+                f"conversation for bot {bot_id!r} channel {channel!r} user {user_key!r} exists"
+            )
+        now = utc_now()
+        conversation = Conversation(
+            id=uuid.uuid4().hex,
+            bot_id=bot_id,
+            channel=channel,
+            user_key=user_key,
+            token=token,
+            state=None,
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self._rows[conversation.id] = _Row(conversation)
+        self._by_user[user] = conversation.id
+        return self._read(self._rows[conversation.id])
+
+    async def find_conversation(
+        self, bot_id: str, channel: str, user_key: str
+    ) -> Conversation | None:
+        conversation_id = self._by_user.get((bot_id, channel, user_key))
+        return None if conversation_id is None else self._read(self._rows[conversation_id])
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        row = self._rows.get(conversation_id)
+        return None if row is None else self._read(row)
+
+    async def list_conversations(self, bot_id: str, limit: int = 100) -> list[Conversation]:
+        rows = [row for row in self._rows.values() if row.conversation.bot_id == bot_id]
+        # The SQL order: updated_at descending, then id (two stable sorts).
+        rows.sort(key=lambda row: row.conversation.id)
+        rows.sort(key=lambda row: row.conversation.updated_at, reverse=True)
+        return [self._read(row) for row in rows[: max(limit, 0)]]
+
+    async def save_turn(
+        self,
+        conversation_id: str,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        expected_version: int,
+    ) -> int:
+        row = self._row(conversation_id)
+        # Serialise before changing anything: a bad value must leave the row as it was.
+        state_json = dump_json(state)
+        lines = _encode(entries)
+        if row.conversation.version != expected_version:
+            raise ConflictError(
+                f"conversation {conversation_id} is at version {row.conversation.version}, "
+                f"not {expected_version}"
+            )
+        row.state_json = state_json
+        row.transcript.extend(lines)
+        row.conversation.version += 1
+        row.conversation.updated_at = utc_now()
+        return row.conversation.version
+
+    async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
+        row = self._row(conversation_id)
+        row.transcript.extend(_encode(entries))
+        row.conversation.updated_at = utc_now()
+
+    async def transcript(self, conversation_id: str, limit: int = 200) -> list[TranscriptEntry]:
+        row = self._rows.get(conversation_id)
+        if row is None or limit <= 0:
+            return []
+        return [
+            TranscriptEntry(direction=direction, message=json.loads(message), at=at)
+            for direction, message, at in row.transcript[-limit:]
+        ]
+
+    async def put_payload(self, key: str, payload: str) -> None:
+        self._payloads[key] = payload
+
+    async def get_payload(self, key: str) -> str | None:
+        return self._payloads.get(key)
+
+    def _row(self, conversation_id: str) -> _Row:
+        row = self._rows.get(conversation_id)
+        if row is None:
+            raise ConversationNotFoundError(f"no conversation {conversation_id!r}")
+        return row
+
+    @staticmethod
+    def _read(row: _Row) -> Conversation:
+        state = None if row.state_json is None else json.loads(row.state_json)
+        return replace(row.conversation, state=state)
+
+
+def _encode(entries: list[TranscriptEntry]) -> list[tuple[Direction, str, datetime]]:
+    return [encode_entry(entry) for entry in entries]

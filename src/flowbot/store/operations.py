@@ -1,0 +1,283 @@
+"""Every SQL store operation, written once over a sync SQLAlchemy ``Connection``.
+
+The Core statements are built once at import, so SQLAlchemy compiles each
+one once per dialect; a runner (``flowbot.store.runners``) decides where an
+operation runs. ``save_turn`` is one version-checked UPDATE … RETURNING and
+one executemany INSERT of the transcript rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+
+from flowbot.store.base import (
+    ConflictError,
+    Conversation,
+    ConversationNotFoundError,
+    TranscriptEntry,
+)
+from flowbot.store.schema import UTCDateTime, conversations, payload_keys, transcript
+
+__all__ = [
+    "Line",
+    "append_transcript",
+    "find_conversation",
+    "get_conversation",
+    "get_payload",
+    "insert_conversation",
+    "list_conversations",
+    "ping",
+    "put_payload",
+    "read_transcript",
+    "save_turn",
+    "upgrade_to_head",
+]
+
+# A transcript entry as stored: (direction, message JSON text, UTC time).
+Line = tuple[str, str, datetime]
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+# Any fixed number: serialises migrations of processes sharing one PostgreSQL.
+_MIGRATION_LOCK_ID = 0x666C6F77626F74
+
+_CONVERSATION_COLUMNS = (
+    conversations.c.id,
+    conversations.c.bot_id,
+    conversations.c.channel,
+    conversations.c.user_key,
+    conversations.c.token,
+    conversations.c.state,
+    conversations.c.version,
+    conversations.c.created_at,
+    conversations.c.updated_at,
+)
+_INSERT_CONVERSATION = insert(conversations)
+_FIND_CONVERSATION = select(*_CONVERSATION_COLUMNS).where(
+    conversations.c.bot_id == bindparam("bot_id"),
+    conversations.c.channel == bindparam("channel"),
+    conversations.c.user_key == bindparam("user_key"),
+)
+_GET_CONVERSATION = select(*_CONVERSATION_COLUMNS).where(conversations.c.id == bindparam("cid"))
+_LIST_CONVERSATIONS = (
+    select(*_CONVERSATION_COLUMNS)
+    .where(conversations.c.bot_id == bindparam("bot_id"))
+    .order_by(conversations.c.updated_at.desc(), conversations.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_GET_VERSION = select(conversations.c.version).where(conversations.c.id == bindparam("cid"))
+# Bind names differ from column names: SQLAlchemy reserves those for SET values.
+_SAVE_TURN = (
+    update(conversations)
+    .where(
+        conversations.c.id == bindparam("cid"),
+        conversations.c.version == bindparam("expected"),
+    )
+    .values(
+        state=bindparam("new_state"),
+        version=conversations.c.version + 1,
+        last_seq=conversations.c.last_seq + bindparam("count", type_=Integer),
+        updated_at=bindparam("now", type_=UTCDateTime),
+    )
+    .returning(conversations.c.version, conversations.c.last_seq)
+)
+_RESERVE_SEQ = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("cid"))
+    .values(
+        last_seq=conversations.c.last_seq + bindparam("count", type_=Integer),
+        updated_at=bindparam("now", type_=UTCDateTime),
+    )
+    .returning(conversations.c.last_seq)
+)
+_INSERT_TRANSCRIPT = insert(transcript)
+_READ_TRANSCRIPT = (
+    select(transcript.c.direction, transcript.c.message, transcript.c.at)
+    .where(transcript.c.conversation_id == bindparam("cid"))
+    .order_by(transcript.c.seq.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_GET_PAYLOAD = select(payload_keys.c.payload).where(payload_keys.c.key == bindparam("key_"))
+
+
+def _upsert_payload(insert_for: Callable[..., Any]) -> Insert:
+    statement = insert_for(payload_keys)
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=[payload_keys.c.key], set_={"payload": statement.excluded.payload}
+    )
+    return upsert
+
+
+_UPSERT_PAYLOAD = {
+    "sqlite": _upsert_payload(sqlite.insert),
+    "postgresql": _upsert_payload(postgresql.insert),
+}
+
+
+def upgrade_to_head(connection: Connection, schema: str | None = None) -> None:
+    """Alembic ``upgrade head`` on this connection (inside the caller's transaction)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        if schema is not None:
+            quoted = connection.dialect.identifier_preparer.quote(schema)
+            connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def ping(connection: Connection) -> None:
+    connection.execute(text("SELECT 1"))
+
+
+def insert_conversation(connection: Connection, conversation: Conversation) -> None:
+    connection.execute(
+        _INSERT_CONVERSATION,
+        {
+            "id": conversation.id,
+            "bot_id": conversation.bot_id,
+            "channel": conversation.channel,
+            "user_key": conversation.user_key,
+            "token": conversation.token,
+            "state": None,
+            "version": conversation.version,
+            "last_seq": 0,
+            "created_at": conversation.created_at,
+            "updated_at": conversation.updated_at,
+        },
+    )
+
+
+def find_conversation(
+    connection: Connection, bot_id: str, channel: str, user_key: str
+) -> Conversation | None:
+    row = connection.execute(
+        _FIND_CONVERSATION, {"bot_id": bot_id, "channel": channel, "user_key": user_key}
+    ).first()
+    return None if row is None else _conversation(row)
+
+
+def get_conversation(connection: Connection, conversation_id: str) -> Conversation | None:
+    row = connection.execute(_GET_CONVERSATION, {"cid": conversation_id}).first()
+    return None if row is None else _conversation(row)
+
+
+def list_conversations(connection: Connection, bot_id: str, limit: int) -> list[Conversation]:
+    rows = connection.execute(_LIST_CONVERSATIONS, {"bot_id": bot_id, "limit": limit}).all()
+    return [_conversation(row) for row in rows]
+
+
+def save_turn(
+    connection: Connection,
+    conversation_id: str,
+    state_json: str,
+    lines: Sequence[Line],
+    expected_version: int,
+    now: datetime,
+) -> int:
+    saved = connection.execute(
+        _SAVE_TURN,
+        {
+            "cid": conversation_id,
+            "expected": expected_version,
+            "new_state": state_json,
+            "count": len(lines),
+            "now": now,
+        },
+    ).first()
+    if saved is None:
+        raise _not_saved(connection, conversation_id, expected_version)
+    version, last_seq = saved
+    _insert_lines(connection, conversation_id, last_seq, lines)
+    return int(version)
+
+
+def append_transcript(
+    connection: Connection, conversation_id: str, lines: Sequence[Line], now: datetime
+) -> None:
+    last_seq = connection.execute(
+        _RESERVE_SEQ, {"cid": conversation_id, "count": len(lines), "now": now}
+    ).scalar()
+    if last_seq is None:
+        raise ConversationNotFoundError(f"no conversation {conversation_id!r}")
+    _insert_lines(connection, conversation_id, last_seq, lines)
+
+
+def read_transcript(
+    connection: Connection, conversation_id: str, limit: int
+) -> list[TranscriptEntry]:
+    rows = connection.execute(_READ_TRANSCRIPT, {"cid": conversation_id, "limit": limit}).all()
+    return [
+        TranscriptEntry(direction=direction, message=json.loads(message), at=at)
+        for direction, message, at in reversed(rows)
+    ]
+
+
+def put_payload(connection: Connection, key: str, payload: str, now: datetime) -> None:
+    connection.execute(
+        _UPSERT_PAYLOAD[connection.dialect.name],
+        {"key": key, "payload": payload, "created_at": now},
+    )
+
+
+def get_payload(connection: Connection, key: str) -> str | None:
+    payload = connection.execute(_GET_PAYLOAD, {"key_": key}).scalar()
+    return None if payload is None else str(payload)
+
+
+def _conversation(row: Sequence[Any]) -> Conversation:
+    # Positional: the order of _CONVERSATION_COLUMNS.
+    id_, bot_id, channel, user_key, token, state, version, created_at, updated_at = row
+    return Conversation(
+        id=id_,
+        bot_id=bot_id,
+        channel=channel,
+        user_key=user_key,
+        token=token,
+        state=None if state is None else json.loads(state),
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+def _not_saved(connection: Connection, conversation_id: str, expected_version: int) -> Exception:
+    """Why the version-checked UPDATE matched no row."""
+    version = connection.execute(_GET_VERSION, {"cid": conversation_id}).scalar()
+    if version is None:
+        return ConversationNotFoundError(f"no conversation {conversation_id!r}")
+    return ConflictError(
+        f"conversation {conversation_id} is at version {version}, not {expected_version}"
+    )
+
+
+def _insert_lines(
+    connection: Connection, conversation_id: str, last_seq: int, lines: Sequence[Line]
+) -> None:
+    if not lines:
+        return
+    first = last_seq - len(lines) + 1
+    connection.execute(
+        _INSERT_TRANSCRIPT,
+        [
+            {
+                "conversation_id": conversation_id,
+                "seq": first + offset,
+                "direction": direction,
+                "message": message,
+                "at": at,
+            }
+            for offset, (direction, message, at) in enumerate(lines)
+        ],
+    )

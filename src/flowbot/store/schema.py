@@ -1,0 +1,93 @@
+"""The SQL schema as SQLAlchemy Core tables: what the queries in ``sql.py`` use.
+
+The database itself is created by the Alembic migrations in ``migrations/``;
+a change here needs a new migration there (see ``flowbot.store.sql``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UTCDateTime", "conversations", "metadata", "payload_keys", "transcript"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every database.
+
+    SQLite has no time zone type: it stores naive UTC text, and reads it back
+    as UTC; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("bot_id", String, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("user_key", String, nullable=False),
+    Column("token", String, nullable=False),
+    Column("state", Text, nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
+    # Highest transcript seq handed out: bumping it in the same UPDATE that
+    # checks the version numbers the new rows without a max(seq) query.
+    Column("last_seq", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("bot_id", "channel", "user_key", name="uq_conversations_user"),
+    Index("ix_conversations_bot_updated", "bot_id", "updated_at"),
+)
+
+transcript = Table(
+    "transcript",
+    metadata,
+    Column(
+        "conversation_id",
+        String(64),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("direction", String(3), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+payload_keys = Table(
+    "payload_keys",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

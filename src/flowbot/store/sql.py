@@ -1,0 +1,218 @@
+"""Conversations in SQLite or PostgreSQL through SQLAlchemy Core.
+
+One code path serves both databases: each operation is one function in
+``flowbot.store.operations`` over a SQLAlchemy ``Connection``, using Core
+statements compiled once. Where it runs is the runner's business
+(``flowbot.store.runners``): asyncpg through ``AsyncConnection.run_sync`` on
+PostgreSQL, one hand-off to a dedicated thread on SQLite (the standard
+``sqlite3`` module; ``sqlite+aiosqlite`` URLs are accepted and mean the same
+file).
+
+SQLite
+    Connections use WAL, ``synchronous=NORMAL``, foreign keys on and a busy
+    timeout. Writes of one ``SQLStore`` run on its single writer thread, in
+    order, and writes that queued up meanwhile share one commit (see
+    ``flowbot.store.runners``); reads run beside them on reader threads.
+    A write returns only after its commit. With WAL and NORMAL a committed
+    turn survives the process crashing or being killed; a power cut or OS
+    crash may lose the turns committed since the WAL was last synced (the
+    database stays consistent). ``SQLStore(url, sqlite_synchronous="FULL")``
+    syncs the WAL on every commit instead: one fsync per commit, shared by the
+    turns of a group commit (bench/store.py prints both figures).
+
+PostgreSQL
+    Every commit is durable. ``SQLStore(url, schema="name")`` keeps the tables
+    in their own schema (created if missing) through ``search_path``. Several
+    processes may share one database: migrations take an advisory lock, and
+    concurrent turns of one conversation meet the version check.
+
+Migrations
+    ``start()`` runs Alembic ``upgrade head`` (the scripts ship inside the
+    package, in ``flowbot/store/migrations``), so running it again or from
+    several processes is harmless. To change the schema:
+
+    1. change the tables in ``flowbot/store/schema.py``;
+    2. generate a revision against a scratch database at the current head::
+
+           export FLOWBOT_DB=sqlite:///scratch.db
+           alembic -c src/flowbot/store/migrations/alembic.ini upgrade head
+           alembic -c src/flowbot/store/migrations/alembic.ini revision --autogenerate -m "…"
+
+    3. read the new ``migrations/versions/v<rev>_<slug>.py``, make it work on
+       both SQLite (batch operations) and PostgreSQL, run the store tests on
+       both, and never edit a released revision: add another one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from flowbot.store import operations
+from flowbot.store.base import (
+    Conversation,
+    ConversationExistsError,
+    TranscriptEntry,
+    dump_json,
+    encode_entry,
+    utc_now,
+)
+from flowbot.store.runners import AsyncEngineRunner, Runner, ThreadRunner
+from flowbot.store.urls import database_url
+
+__all__ = ["SQLStore"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_READERS = 4
+
+
+class SQLStore:
+    """A ``Store`` on SQLite or PostgreSQL; see the module docstring."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
+        pool_size: int = 5,
+    ) -> None:
+        self.url: URL = database_url(url)
+        self.backend = self.url.get_backend_name()
+        if self.backend == "sqlite" and self.url.database in (None, "", ":memory:"):
+            raise ValueError(
+                f"{url!r} is an in-memory SQLite database, which each thread would see "
+                "empty: use memory:// for a store that is not kept, or a file path"
+            )
+        if schema is not None and self.backend != "postgresql":
+            raise ValueError("a schema can only be chosen on PostgreSQL")
+        if sqlite_synchronous not in ("NORMAL", "FULL"):
+            raise ValueError(f"sqlite_synchronous is NORMAL or FULL, not {sqlite_synchronous!r}")
+        self.schema = schema
+        self._synchronous = sqlite_synchronous
+        self._pool_size = pool_size
+        self._runner: Runner | None = None
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            raise RuntimeError("the store is not started: await store.start() first")
+        return self._runner
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        runner = self._create_runner()
+        try:
+            await runner.write(operations.upgrade_to_head, self.schema)
+        except BaseException:
+            await runner.close()
+            raise
+        self._runner = runner
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.close()
+
+    async def ping(self) -> bool:
+        if self._runner is None:
+            return False
+        try:
+            await self._runner.read(operations.ping)
+        except Exception:
+            return False
+        return True
+
+    async def create_conversation(
+        self, bot_id: str, channel: str, user_key: str, token: str
+    ) -> Conversation:
+        now = utc_now()
+        conversation = Conversation(
+            id=uuid.uuid4().hex,
+            bot_id=bot_id,
+            channel=channel,
+            user_key=user_key,
+            token=token,
+            state=None,
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            await self.runner.write(operations.insert_conversation, conversation)
+        except IntegrityError as error:
+            raise ConversationExistsError(
+                f"conversation for bot {bot_id!r} channel {channel!r} user {user_key!r} exists"
+            ) from error
+        return conversation
+
+    async def find_conversation(
+        self, bot_id: str, channel: str, user_key: str
+    ) -> Conversation | None:
+        return await self.runner.read(operations.find_conversation, bot_id, channel, user_key)
+
+    async def get_conversation(self, conversation_id: str) -> Conversation | None:
+        return await self.runner.read(operations.get_conversation, conversation_id)
+
+    async def list_conversations(self, bot_id: str, limit: int = 100) -> list[Conversation]:
+        if limit <= 0:
+            return []
+        return await self.runner.read(operations.list_conversations, bot_id, limit)
+
+    async def save_turn(
+        self,
+        conversation_id: str,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        expected_version: int,
+    ) -> int:
+        # Serialise first: a value that is not JSON fails with nothing written.
+        state_json = dump_json(state)
+        lines = [encode_entry(entry) for entry in entries]
+        return await self.runner.write(
+            operations.save_turn, conversation_id, state_json, lines, expected_version, utc_now()
+        )
+
+    async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
+        lines = [encode_entry(entry) for entry in entries]
+        await self.runner.write(operations.append_transcript, conversation_id, lines, utc_now())
+
+    async def transcript(self, conversation_id: str, limit: int = 200) -> list[TranscriptEntry]:
+        if limit <= 0:
+            return []
+        return await self.runner.read(operations.read_transcript, conversation_id, limit)
+
+    async def put_payload(self, key: str, payload: str) -> None:
+        await self.runner.write(operations.put_payload, key, payload, utc_now())
+
+    async def get_payload(self, key: str) -> str | None:
+        return await self.runner.read(operations.get_payload, key)
+
+    def _create_runner(self) -> Runner:
+        if self.backend == "sqlite":
+            engine = create_engine(
+                self.url, pool_size=SQLITE_READERS + 1, max_overflow=SQLITE_READERS
+            )
+            event.listen(engine, "connect", self._configure_sqlite)
+            return ThreadRunner(engine, readers=SQLITE_READERS)
+        connect_args: dict[str, Any] = {}
+        if self.schema is not None:
+            connect_args["server_settings"] = {"search_path": self.schema}
+        async_engine = create_async_engine(
+            self.url, pool_size=self._pool_size, pool_pre_ping=True, connect_args=connect_args
+        )
+        return AsyncEngineRunner(async_engine)
+
+    def _configure_sqlite(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={self._synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()

@@ -1,0 +1,325 @@
+"""The one contract every ``Store`` passes.
+
+A test module subclasses ``StoreContract`` (so pytest collects the tests
+there, once per store) and provides a ``make_store`` fixture: a callable that
+returns a new, not yet started store over the SAME storage every time it is
+called, so that a second store sees what the first one wrote. A store that
+keeps nothing across instances sets ``persistent = False``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar
+
+import pytest
+
+from flowbot.store import (
+    ConflictError,
+    ConversationExistsError,
+    ConversationNotFoundError,
+    Store,
+    TranscriptEntry,
+)
+
+MakeStore = Callable[[], Store]
+
+AT = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
+
+
+def said(text: str, *, direction: str = "in", at: datetime = AT) -> TranscriptEntry:
+    return TranscriptEntry(direction=direction, message={"type": "text", "text": text}, at=at)  # type: ignore[arg-type]
+
+
+def texts(entries: list[TranscriptEntry]) -> list[str]:
+    return [entry.message["text"] for entry in entries]
+
+
+def sample_state(step: int) -> dict[str, Any]:
+    return {
+        "navigation": {"current": {"flowId": 1, "nodeId": step, "visitCount": 1}, "prev": None},
+        "params": {"step": step, "name": "피카츄"},
+        "backStack": [{"flowId": 1, "nodeId": n} for n in range(step)],
+    }
+
+
+class StoreContract:
+    persistent: ClassVar[bool] = True
+
+    @pytest.fixture
+    async def store(self, make_store: MakeStore) -> AsyncIterator[Store]:
+        store = make_store()
+        await store.start()
+        yield store
+        await store.close()
+
+    # -- conversations ------------------------------------------------------
+
+    async def test_create_then_find_and_get(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+
+        assert created.bot_id == "pokemon"
+        assert created.channel == "web"
+        assert created.user_key == "user-1"
+        assert created.token == "secret"
+        assert created.state is None
+        assert created.version == 0
+        assert created.created_at.tzinfo is not None
+        assert created.updated_at == created.created_at
+        assert await store.find_conversation("pokemon", "web", "user-1") == created
+        assert await store.get_conversation(created.id) == created
+
+    async def test_unknown_conversations_are_none(self, store: Store) -> None:
+        await store.create_conversation("pokemon", "web", "user-1", "secret")
+
+        assert await store.find_conversation("pokemon", "web", "user-2") is None
+        assert await store.find_conversation("pokemon", "line", "user-1") is None
+        assert await store.find_conversation("other", "web", "user-1") is None
+        assert await store.get_conversation("no-such-id") is None
+
+    async def test_one_conversation_per_bot_channel_and_user(self, store: Store) -> None:
+        first = await store.create_conversation("pokemon", "web", "user-1", "secret")
+
+        with pytest.raises(ConversationExistsError) as raised:
+            await store.create_conversation("pokemon", "web", "user-1", "another")
+        assert isinstance(raised.value, ConflictError)
+        assert await store.find_conversation("pokemon", "web", "user-1") == first
+
+        others = [
+            await store.create_conversation("pokemon", "line", "user-1", "t"),
+            await store.create_conversation("pokemon", "web", "user-2", "t"),
+            await store.create_conversation("weather", "web", "user-1", "t"),
+        ]
+        assert len({first.id, *(other.id for other in others)}) == 4
+
+    async def test_list_conversations_of_one_bot_most_recent_first(self, store: Store) -> None:
+        older = await store.create_conversation("pokemon", "web", "a", "t")
+        newer = await store.create_conversation("pokemon", "web", "b", "t")
+        await store.create_conversation("weather", "web", "a", "t")
+        await asyncio.sleep(0.002)
+        await store.save_turn(older.id, sample_state(1), [], 0)
+
+        listed = await store.list_conversations("pokemon")
+
+        assert [conversation.id for conversation in listed] == [older.id, newer.id]
+        assert listed[0].state == sample_state(1)
+        assert [c.id for c in await store.list_conversations("pokemon", limit=1)] == [older.id]
+        assert await store.list_conversations("pokemon", limit=0) == []
+        assert await store.list_conversations("nobody") == []
+
+    # -- save_turn ----------------------------------------------------------
+
+    async def test_save_turn_stores_state_and_bumps_version(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+
+        first = await store.save_turn(created.id, sample_state(1), [said("hi")], 0)
+        second = await store.save_turn(created.id, sample_state(2), [said("next")], first)
+
+        assert (first, second) == (1, 2)
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None
+        assert loaded.state == sample_state(2)
+        assert loaded.version == 2
+        assert loaded.created_at == created.created_at
+        assert loaded.updated_at > created.updated_at
+        assert texts(await store.transcript(created.id)) == ["hi", "next"]
+
+    async def test_stale_version_is_a_conflict_and_writes_nothing(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+        await store.save_turn(created.id, sample_state(1), [said("first")], 0)
+        before = await store.get_conversation(created.id)
+
+        for stale in (0, 2, -1):
+            with pytest.raises(ConflictError):
+                await store.save_turn(created.id, sample_state(9), [said("lost")], stale)
+
+        assert await store.get_conversation(created.id) == before
+        assert texts(await store.transcript(created.id)) == ["first"]
+
+    async def test_save_turn_of_unknown_conversation(self, store: Store) -> None:
+        with pytest.raises(ConversationNotFoundError):
+            await store.save_turn("no-such-id", sample_state(1), [said("hi")], 0)
+        with pytest.raises(ConversationNotFoundError):
+            await store.append_transcript("no-such-id", [said("hi")])
+
+    async def test_bad_values_are_refused_with_nothing_written(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+        await store.save_turn(created.id, sample_state(1), [said("first")], 0)
+        before = await store.get_conversation(created.id)
+
+        with pytest.raises(TypeError):
+            await store.save_turn(created.id, {"when": object()}, [said("x")], 1)
+        with pytest.raises(TypeError):
+            await store.save_turn(created.id, sample_state(2), [said("x"), said_object()], 1)
+        with pytest.raises(ValueError, match="direction"):
+            await store.save_turn(created.id, sample_state(2), [said("x", direction="up")], 1)
+
+        assert await store.get_conversation(created.id) == before
+        assert texts(await store.transcript(created.id)) == ["first"]
+
+    async def test_returned_values_are_copies(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+        state = sample_state(1)
+        entry = said("hi")
+        await store.save_turn(created.id, state, [entry], 0)
+        state["params"]["name"] = "changed after saving"
+        entry.message["text"] = "changed after saving"
+
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None and loaded.state is not None
+        loaded.state["params"]["name"] = "changed after loading"
+
+        again = await store.get_conversation(created.id)
+        assert again is not None
+        assert again.state == sample_state(1)
+        assert texts(await store.transcript(created.id)) == ["hi"]
+
+    # -- transcript ---------------------------------------------------------
+
+    async def test_transcript_order_limit_and_times(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+        seoul = timezone(timedelta(hours=9))
+        version = 0
+        for turn in range(5):
+            at = datetime(2024, 5, 17, 18, 0, turn, 500, tzinfo=seoul)
+            entries = [said(f"in {turn}", at=at), said(f"out {turn}", direction="out", at=at)]
+            version = await store.save_turn(created.id, sample_state(turn), entries, version)
+
+        everything = await store.transcript(created.id)
+        assert texts(everything) == [
+            f"{kind} {turn}" for turn in range(5) for kind in ("in", "out")
+        ]
+        assert [entry.direction for entry in everything] == ["in", "out"] * 5
+        assert everything[0].at == datetime(2024, 5, 17, 9, 0, 0, 500, tzinfo=UTC)
+        assert everything[0].at.utcoffset() == timedelta(0)
+        assert texts(await store.transcript(created.id, limit=3)) == ["out 3", "in 4", "out 4"]
+        assert await store.transcript(created.id, limit=0) == []
+        assert await store.transcript("no-such-id") == []
+
+    async def test_append_transcript_keeps_state_and_version(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "secret")
+        await store.save_turn(created.id, sample_state(1), [said("hi")], 0)
+
+        await store.append_transcript(created.id, [said("pushed", direction="out")])
+        await store.append_transcript(created.id, [])
+        version = await store.save_turn(created.id, sample_state(2), [said("again")], 1)
+
+        assert version == 2
+        assert texts(await store.transcript(created.id)) == ["hi", "pushed", "again"]
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None and loaded.state == sample_state(2)
+
+    # -- payload keys -------------------------------------------------------
+
+    async def test_payload_keys_round_trip(self, store: Store) -> None:
+        long_payload = '{"action":"buy","item":"' + "포켓볼" * 200 + '"}'
+
+        assert await store.get_payload("k1") is None
+        await store.put_payload("k1", long_payload)
+        await store.put_payload("k2", "")
+        assert await store.get_payload("k1") == long_payload
+        assert await store.get_payload("k2") == ""
+        await store.put_payload("k1", "replaced")
+        assert await store.get_payload("k1") == "replaced"
+
+    # -- health, restart, text, concurrency ---------------------------------
+
+    async def test_ping_and_start_twice(self, store: Store) -> None:
+        assert await store.ping() is True
+        await store.start()
+        assert await store.ping() is True
+
+    async def test_data_survives_a_restart(self, make_store: MakeStore) -> None:
+        if not self.persistent:
+            pytest.skip(f"{type(self).__name__}: an in-memory store keeps nothing by design")
+        first = make_store()
+        await first.start()
+        created = await first.create_conversation("pokemon", "web", "user-1", "secret")
+        await first.save_turn(created.id, sample_state(3), [said("kept")], 0)
+        await first.put_payload("k", "payload")
+        await first.close()
+
+        second = make_store()
+        await second.start()
+        try:
+            loaded = await second.find_conversation("pokemon", "web", "user-1")
+            assert loaded is not None
+            assert loaded.state == sample_state(3)
+            assert loaded.version == 1
+            assert texts(await second.transcript(created.id)) == ["kept"]
+            assert await second.get_payload("k") == "payload"
+            assert await second.save_turn(created.id, sample_state(4), [said("more")], 1) == 2
+        finally:
+            await second.close()
+
+    async def test_korean_and_emoji_round_trip(self, store: Store) -> None:
+        user = "사용자-😀"
+        created = await store.create_conversation("포켓몬", "카카오", user, "토큰")
+        state = {"params": {"이름": "이상해씨", "답": "네, 좋아요! 🌱"}, "메모": ["가", "나\n다"]}
+        entry = said("안녕하세요, 피카츄를 골랐어요 ⚡")
+        await store.save_turn(created.id, state, [entry], 0)
+        await store.put_payload("결제-1", '{"상품":"몬스터볼"}')
+
+        loaded = await store.find_conversation("포켓몬", "카카오", user)
+        assert loaded is not None
+        assert (loaded.bot_id, loaded.channel, loaded.user_key, loaded.token) == (
+            "포켓몬",
+            "카카오",
+            user,
+            "토큰",
+        )
+        assert loaded.state == state
+        assert await store.transcript(created.id) == [entry]
+        assert await store.get_payload("결제-1") == '{"상품":"몬스터볼"}'
+
+    async def test_concurrent_turns_on_different_conversations(self, store: Store) -> None:
+        created = [
+            await store.create_conversation("pokemon", "web", f"user-{n}", "t") for n in range(12)
+        ]
+
+        async def talk(conversation_id: str, turns: int) -> int:
+            version = 0
+            for turn in range(turns):
+                version = await store.save_turn(
+                    conversation_id,
+                    sample_state(turn),
+                    [said(f"{conversation_id} {turn}")],
+                    version,
+                )
+            return version
+
+        versions = await asyncio.gather(*(talk(c.id, 8) for c in created))
+
+        assert versions == [8] * len(created)
+        for conversation in created:
+            loaded = await store.get_conversation(conversation.id)
+            assert loaded is not None
+            assert (loaded.version, loaded.state) == (8, sample_state(7))
+            assert texts(await store.transcript(conversation.id)) == [
+                f"{conversation.id} {turn}" for turn in range(8)
+            ]
+
+    async def test_concurrent_turns_on_one_conversation_one_wins(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "web", "user-1", "t")
+
+        outcomes = await asyncio.gather(
+            *(
+                store.save_turn(created.id, sample_state(n), [said(f"attempt {n}")], 0)
+                for n in range(6)
+            ),
+            return_exceptions=True,
+        )
+
+        winners = [n for n, outcome in enumerate(outcomes) if outcome == 1]
+        assert len(winners) == 1
+        assert all(isinstance(o, ConflictError) for n, o in enumerate(outcomes) if n != winners[0])
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None
+        assert (loaded.version, loaded.state) == (1, sample_state(winners[0]))
+        assert texts(await store.transcript(created.id)) == [f"attempt {winners[0]}"]
+
+
+def said_object() -> TranscriptEntry:
+    return TranscriptEntry(direction="out", message={"type": "text", "text": object()}, at=AT)

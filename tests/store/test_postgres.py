@@ -1,0 +1,77 @@
+"""The store contract on PostgreSQL: every test gets its own schema, dropped after."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from flowbot.store import SQLStore, open_store
+
+from .contract import MakeStore, StoreContract
+
+pytestmark = pytest.mark.postgres
+
+URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+async def schema() -> AsyncIterator[str]:
+    try:
+        admin = await asyncpg.connect(URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432 ({error})")
+    name = f"flowbot_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield name
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await admin.close()
+
+
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    def make_store(self, schema: str) -> MakeStore:
+        return lambda: SQLStore(URL, schema=schema)
+
+
+def test_postgresql_urls_use_asyncpg() -> None:
+    for url in (
+        URL,
+        "postgres://postgres@127.0.0.1:5432/test",
+        URL.replace("sql:", "sql+asyncpg:"),
+    ):
+        store = open_store(url)
+        assert isinstance(store, SQLStore)
+        assert store.url.drivername == "postgresql+asyncpg"
+
+
+async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
+    store = SQLStore(URL, schema=schema)
+    await store.start()
+    await SQLStore(URL, schema=schema).start()  # a second process starting: no-op
+    await store.close()
+
+    connection = await asyncpg.connect(URL)
+    try:
+        tables = {
+            row["table_name"]
+            for row in await connection.fetch(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+            )
+        }
+        version = await connection.fetchval(f'SELECT version_num FROM "{schema}".alembic_version')
+    finally:
+        await connection.close()
+    assert tables == {"alembic_version", "conversations", "transcript", "payload_keys"}
+    assert version == "0001"
+
+
+async def test_ping_is_false_when_the_server_does_not_answer() -> None:
+    store = SQLStore("postgresql://postgres@127.0.0.1:1/test")
+    assert await store.ping() is False
+    with pytest.raises(OSError):
+        await store.start()
+    assert await store.ping() is False
