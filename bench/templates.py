@@ -20,6 +20,7 @@ from typing import Any
 from flowbot.format import read_bot_data
 from flowbot.format.checks import template_error
 from flowbot.template import compile_template
+from flowbot.template.template import clear_template_cache
 
 FLOWS = 1000
 NODES_PER_FLOW = 10
@@ -282,6 +283,7 @@ def generated_bot(flows: int = FLOWS) -> dict[str, Any]:
 def cold_load(data: dict[str, Any]) -> None:
     # the validator caches template checks per source text; start each load cold
     template_error.cache_clear()
+    clear_template_cache()
     read_bot_data(data, "bench")
 
 
@@ -300,11 +302,20 @@ def bench_load() -> None:
     except ImportError:
         print("    flowbot.engine.load_program not available: engine compile not timed")
         return
-    compile_seconds = best_of(3, lambda: load_program(bot, "bench"))
-    total = load_seconds + compile_seconds
+    del bot
+
+    def cold_load_and_compile() -> None:
+        template_error.cache_clear()
+        clear_template_cache()
+        load_program(read_bot_data(data, "bench").bot, "bench")
+
+    # Both phases from cold caches: the compiled-template cache is shared by
+    # validation and the engine, so timing them apart would flatter the second.
+    total = best_of(3, cold_load_and_compile)
+    compile_seconds = total - load_seconds
     verdict = "ok" if total < 1 else "OVER the 1 s target"
-    print(f"    engine load_program: {compile_seconds * 1000:.0f} ms")
-    print(f"    load + validate + compile: {total * 1000:.0f} ms ({verdict})")
+    print(f"    engine load_program (after validation): ~{compile_seconds * 1000:.0f} ms")
+    print(f"    load + validate + compile, cold: {total * 1000:.0f} ms ({verdict})")
 
 
 if __name__ == "__main__":

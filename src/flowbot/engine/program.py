@@ -16,6 +16,7 @@ from flowbot.format import validate_bot
 from flowbot.format.conditions import Condition, ConditionError, compile_where
 from flowbot.format.models import AnyNode, Bot, Flow, Id, id_key
 from flowbot.format.problems import BotLoadError, Problem
+from flowbot.gcpause import paused_gc
 from flowbot.template import Template
 
 if TYPE_CHECKING:
@@ -128,6 +129,11 @@ class Program:
 
 def load_program(bot: Bot, bot_id: str = "bot", *, source: str = "bot") -> Program:
     """Compile `bot`; raises `BotLoadError` listing every problem that prevents running it."""
+    with paused_gc():
+        return _load_program(bot, bot_id, source)
+
+
+def _load_program(bot: Bot, bot_id: str, source: str) -> Program:
     problems = validate_bot(bot, source)
     if any(problem.is_error for problem in problems):
         raise BotLoadError(problems)

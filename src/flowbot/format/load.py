@@ -31,6 +31,7 @@ import yaml
 from flowbot.format.models import Bot, Flow, Preference
 from flowbot.format.problems import BotLoadError, Problem
 from flowbot.format.validate import check_bot_data, is_flow_data
+from flowbot.gcpause import paused_gc
 
 __all__ = [
     "BOT_FILE_NAMES",
@@ -167,9 +168,10 @@ def read_bot_data(
 ) -> LoadedBot:
     """Validate raw bot or flow data; raises BotLoadError when it has errors."""
     lone_flow = is_flow_data(data)
-    model, problems = check_bot_data(
-        data, source, lone_flow=lone_flow, flow_sources=flow_sources or ()
-    )
+    with paused_gc():
+        model, problems = check_bot_data(
+            data, source, lone_flow=lone_flow, flow_sources=flow_sources or ()
+        )
     if model is None or any(problem.is_error for problem in problems):
         raise BotLoadError(problems)
     bot = _bot_of_flow(model) if isinstance(model, Flow) else model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from flowbot.template.ast import Block, Mustache, Program
@@ -13,7 +14,7 @@ from flowbot.template.parser import parse
 from flowbot.template.runtime import Render, new_env
 from flowbot.template.whitespace import apply_whitespace_control
 
-__all__ = ["Helpers", "Template", "compile_template"]
+__all__ = ["Helpers", "Template", "clear_template_cache", "compile_template"]
 
 Helpers = Mapping[str, Callable[..., Any]]
 
@@ -53,12 +54,44 @@ def compile_template(
     `helpers` replaces the function-style helper table (default: HELPERS), e.g.
     one built by `helpers.make_helpers` with a fixed clock. With `expand`,
     bracketed `[i]` and `[0..5]` path parts stand for the array-expansion index.
+
+    Compiled templates are immutable, so those built with the default helpers
+    are shared through a cache keyed by source: a bot repeats the same texts
+    and paths in many nodes, and validation and the engine compile the same
+    strings.
     """
+    if helpers is None:
+        return _compile_shared(source, expand)
+    return _compile(source, helpers, expand)
+
+
+def clear_template_cache() -> None:
+    """Forget every shared compiled template (benchmarks use it to measure cold loads)."""
+    _compile_shared.cache_clear()
+
+
+@lru_cache(maxsize=16384)
+def _compile_shared(source: str, expand: bool) -> Template:
+    return _compile(source, HELPERS, expand)
+
+
+def _static(source: str) -> Render:
+    def render(context: Mapping[str, Any], env: Any) -> str:
+        return source
+
+    return render
+
+
+def _compile(source: str, helpers: Helpers, expand: bool) -> Template:
+    if "{{" not in source and "\x00" not in source:
+        # No tag can start without "{{": the whole text is content (handlebars.js
+        # refuses NUL characters, so those still go through the lexer's error).
+        return Template(source, _static(source), is_static=True, expansions=[])
     program = apply_whitespace_control(parse(source))
     paths = list(paths_in(program))
     compiler = Compiler(
         source,
-        HELPERS if helpers is None else helpers,
+        helpers,
         expand=expand,
         uses_depths=any(path.depth for path in paths),
         uses_data=any(path.data for path in paths),
