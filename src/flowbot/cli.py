@@ -36,7 +36,9 @@ def template(
     context: Annotated[str, typer.Option("--context", help="The context as JSON.")] = "{}",
     expand: Annotated[
         str | None,
-        typer.Option("--expand", help="A whole Message object as JSON, rendered with array expansion."),
+        typer.Option(
+            "--expand", help="A whole Message object as JSON, rendered with array expansion."
+        ),
     ] = None,
 ) -> None:
     """Render a template (or a message with --expand) against a JSON context."""
@@ -48,7 +50,9 @@ def template(
 @app.command()
 def chat(
     bot: Annotated[Path, typer.Argument(help="A bot file, flow file or bot folder.")],
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Machine interface: JSON lines in, JSON lines out.")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Machine interface: JSON lines in, JSON lines out.")
+    ] = False,
 ) -> None:
     """Chat with a bot in the terminal."""
     from flowbot.chat import run_chat
@@ -58,7 +62,9 @@ def chat(
 
 @app.command("test")
 def test_(
-    paths: Annotated[list[Path], typer.Argument(help="Conversation test files (YAML) or folders of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Conversation test files (YAML) or folders of them.")
+    ],
 ) -> None:
     """Run conversation tests."""
     from flowbot.testing import run_conversation_tests
