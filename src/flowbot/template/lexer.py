@@ -139,6 +139,10 @@ def tokenize(source: str) -> list[Token]:
             elif kind == "UNTERMINATED_COMMENT":
                 raise syntax_error(source, pos, "unclosed comment: expected '--}}'")
             elif kind == "INVALID":
+                if "}}" not in source[pos:]:
+                    # An identifier cut off by the end of the text fails the ID
+                    # lookahead; the real mistake is the missing close.
+                    raise syntax_error(source, pos, "unclosed tag: expected '}}'")
                 raise syntax_error(source, pos, f"unexpected character {text!r} in tag")
             elif kind in ("OPEN_RAW_BLOCK", "END_RAW_BLOCK"):
                 raise syntax_error(source, pos, "raw blocks ({{{{raw}}}}) are not supported")
