@@ -447,3 +447,15 @@ def test_validate_bot_keeps_lone_flow_leniency_for_a_bot_loaded_from_a_flow_file
     assert [str(p) for p in checked_again] == [str(p) for p in problems]
     as_bot = validate_bot(model, source="f.json", lone_flow=False)
     assert [p.severity for p in as_bot] == ["error"]
+
+
+def test_a_broken_field_does_not_hide_the_node_s_edge_problems(tmp_path: Path) -> None:
+    data = bot(flow(1, entry(1, edge(9), edge(2, priority=-1), edge(2, priority=1.5)), text(2)))
+    code, lines = validate(tmp_path, data)
+    assert code == 1
+    assert lines == [
+        "flow 1 node 1 next[2].priority: "
+        "Input should be a valid integer, got a number with a fractional part",
+        "flow 1 node 1 next[0].nodeId: no node 9 in this flow",
+        "flow 1 node 1 next[1].priority: priority must be 0 or more, not -1",
+    ]

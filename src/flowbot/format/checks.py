@@ -412,9 +412,17 @@ def check_flow(
     if skip_nodes:
         return
     for i, node in enumerate(nodes):
-        if i in bad_nodes or not isinstance(node, dict):
+        if not isinstance(node, dict):
             continue
-        check_node(node, node_ids, report.at_node(as_id(node.get("id")), i), index)
+        node_report = report.at_node(as_id(node.get("id")), i)
+        if i in bad_nodes:
+            # Its shape failed somewhere, but its edges are plain data that can
+            # still be checked: a broken field must not hide a dangling edge.
+            edges = node.get("next")
+            if isinstance(edges, list) and all(isinstance(edge, dict) for edge in edges):
+                _check_edges(edges, node_ids, node_report)
+            continue
+        check_node(node, node_ids, node_report, index)
 
 
 def check_preference(preference: Any, report: Reporter, index: BotIndex) -> None:

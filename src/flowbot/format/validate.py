@@ -96,7 +96,24 @@ def check_bot_data(
         check_flow(flow, report, index, nodes_bad, skip_nodes=i in bad_flows and not nodes_bad)
     if not lone_flow:
         check_preference(data.get("preference"), bot_report, index)
-    return model, problems
+    return model, _without_repeats(problems)
+
+
+def _without_repeats(problems: list[Problem]) -> list[Problem]:
+    """Drop a semantic problem at a place the structural pass already reported.
+
+    The edges of a structurally broken node are still checked; a non-integer
+    priority there is then reported by both passes.
+    """
+    seen: set[tuple[str, str, str, str]] = set()
+    kept: list[Problem] = []
+    for problem in problems:
+        key = (problem.source, str(problem.flow_id), str(problem.node_id), problem.path)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(problem)
+    return kept
 
 
 def _index(flows: list[Any], lone_flow: bool) -> BotIndex:
