@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flowbot.format import read_bot_data
-from flowbot.format.checks import template_error
+from flowbot.format.node_checks import template_error
 from flowbot.template import compile_template
 from flowbot.template.template import clear_template_cache
 

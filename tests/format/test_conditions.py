@@ -6,15 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flowbot.format.conditions import (
-    MISSING,
-    ConditionError,
-    compile_where,
-    loose_equals,
-    resolve_path,
-    split_path,
-    translate_js_regex,
-)
+from flowbot.format.condition_values import MISSING, loose_equals, resolve_path, split_path
+from flowbot.format.conditions import ConditionError, compile_where
+from flowbot.format.js_regex import translate_js_regex
 
 
 def ctx(text: str | None = None, payload: Any = None, **params: Any) -> dict[str, Any]:

@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from flowbot.template.moment import _civil_from_days, format_date
+from flowbot.template.moment import format_date
+from flowbot.template.moment_calendar import civil_from_days
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 
@@ -103,7 +104,7 @@ zones = st.sampled_from(STABLE_ZONES)
 
 def _fields(ms: int) -> tuple[int, int, int, int, int, int, int]:
     days, rest = divmod(ms, 86_400_000)
-    year, month, day = _civil_from_days(days)
+    year, month, day = civil_from_days(days)
     return year, month, day, rest // 3_600_000, rest // 60_000 % 60, rest // 1000 % 60, rest % 1000
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from flowbot.template.numeral import (
-    format_number,
+from flowbot.template.jsnumbers import (
     js_number_to_string,
     js_round,
     js_to_fixed,
     js_to_number,
 )
+from flowbot.template.numeral import format_number
 
 
 @pytest.mark.parametrize(

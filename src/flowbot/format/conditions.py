@@ -34,19 +34,29 @@ Semantics (decisions where CLOSER is silent or loose):
 `holds` raises `ConditionError` when evaluation itself fails (a template
 render error, a templated regex that renders to an invalid pattern); the
 engine treats that as a turn error.
+
+This module compiles a `where` into the condition tree; context paths and
+operator semantics live in `flowbot.format.condition_values`, the JS regex
+translation in `flowbot.format.js_regex`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import re
-import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from flowbot.format.condition_values import (
+    OPERATOR_TESTS,
+    ContextPath,
+    as_number,
+    message_text,
+    resolve_path,
+    split_path,
+)
+from flowbot.format.js_regex import compile_js_regex, regex_error_reason
 from flowbot.format.problems import template_error_message
 from flowbot.template import (
     Template,
@@ -55,15 +65,7 @@ from flowbot.template import (
     compile_template,
 )
 
-__all__ = [
-    "OPERATORS",
-    "Condition",
-    "ConditionError",
-    "compile_where",
-    "loose_equals",
-    "resolve_path",
-    "split_path",
-]
+__all__ = ["OPERATORS", "Condition", "ConditionError", "compile_where"]
 
 OPERATORS: Final = (
     "equals",
@@ -86,284 +88,6 @@ class ConditionError(Exception):
         self.path = path
         self.message = message
         super().__init__(f"{path}: {message}")
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Final = _Missing()
-
-PathPart = str | int
-ContextPath = tuple[PathPart, ...]
-
-
-# --- paths ---------------------------------------------------------------------
-
-_PATH_TOKEN = re.compile(
-    r"""
-      \[\s*(?P<index>-?\d+)\s*\]          # [0]
-    | \[\s*"(?P<dq>(?:[^"\\]|\\.)*)"\s*\] # ["key"]
-    | \[\s*'(?P<sq>[^']*)'\s*\]           # ['key']
-    | \.?(?P<name>[^.\[\]]+)              # name or .name
-    | \.(?=\[)                            # the dot of a.[0]
-    """,
-    re.VERBOSE,
-)
-
-
-def split_path(path: str) -> ContextPath:
-    """`a.b[0]["c.d"]` → ("a", "b", 0, "c.d"); raises ValueError on a malformed path."""
-    if not path or path != path.strip():
-        raise ValueError("a context path must be non-empty, without surrounding spaces")
-    parts: list[PathPart] = []
-    pos = 0
-    while pos < len(path):
-        if path[pos] == "." and pos == 0:
-            raise ValueError(f"context path {path!r} starts with a dot")
-        match = _PATH_TOKEN.match(path, pos)
-        if match is None or match.end() == pos:
-            raise ValueError(f"malformed context path {path!r} at character {pos + 1}")
-        if match.group("index") is not None:
-            parts.append(int(match.group("index")))
-        elif match.group("dq") is not None:
-            parts.append(json.loads(f'"{match.group("dq")}"'))
-        elif match.group("sq") is not None:
-            parts.append(match.group("sq"))
-        elif match.group("name") is not None:
-            name = match.group("name")
-            parts.append(int(name) if name.isdigit() and name.isascii() else name)
-        pos = match.end()
-    if path.endswith("."):
-        raise ValueError(f"context path {path!r} ends with a dot")
-    if not parts or not isinstance(parts[0], str):
-        raise ValueError(f"context path {path!r} must start with a name")
-    return tuple(parts)
-
-
-def _step(value: Any, part: PathPart) -> Any:
-    if isinstance(value, Mapping):
-        return value.get(part if isinstance(part, str) else str(part), MISSING)
-    if isinstance(value, list | tuple):
-        if isinstance(part, int):
-            return value[part] if -len(value) <= part < len(value) else MISSING
-        if part == "length":
-            return len(value)
-        return MISSING
-    if isinstance(value, str) and part == "length":
-        return len(value)
-    return MISSING
-
-
-def resolve_path(context: Mapping[str, Any], parts: ContextPath) -> Any:
-    """The value at `parts` in `context`, or `MISSING`; a missing top-level name looks in params."""
-    head = parts[0]
-    value = context.get(head, MISSING)  # type: ignore[arg-type]
-    if value is MISSING:
-        params = context.get("params")
-        if isinstance(params, Mapping):
-            value = params.get(head, MISSING)
-    for part in parts[1:]:
-        if value is MISSING:
-            return MISSING
-        value = _step(value, part)
-    return value
-
-
-def _message_text(context: Mapping[str, Any]) -> Any:
-    message = context.get("message", MISSING)
-    if isinstance(message, Mapping):
-        return message.get("text", MISSING)
-    return message
-
-
-# --- value semantics -----------------------------------------------------------
-
-_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _as_number(value: Any) -> int | float | None:
-    # ints stay ints so that big integers compare exactly
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, str):
-        text = value.strip()
-        if _NUMERIC.fullmatch(text):
-            if text.lstrip("+-").isdigit() and len(text) < 4000:  # int() refuses longer
-                return int(text)
-            return float(text)
-    return None
-
-
-def _js_text(value: Any) -> str | None:
-    """The text JS would print for a scalar; None for null, objects and arrays."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(value)
-    return None
-
-
-def loose_equals(left: Any, right: Any) -> bool:
-    """Equality of `equals` (see the module docstring)."""
-    if left is None or right is None or left is MISSING or right is MISSING:
-        return (left is None or left is MISSING) and (right is None or right is MISSING)
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    left_bool, right_bool = isinstance(left, bool), isinstance(right, bool)
-    if left_bool or right_bool:
-        if left_bool and right_bool:
-            return bool(left == right)
-        if isinstance(left, str) or isinstance(right, str):
-            return _js_text(left) == _js_text(right)
-        return False
-    if isinstance(left, int | float | str) and isinstance(right, int | float | str):
-        a, b = _as_number(left), _as_number(right)
-        return a is not None and a == b
-    if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return left.keys() == right.keys() and all(loose_equals(left[k], right[k]) for k in left)
-    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
-        return len(left) == len(right) and all(map(loose_equals, left, right))
-    return False
-
-
-def _contains(actual: Any, expected: Any) -> bool:
-    if isinstance(actual, list | tuple):
-        return any(loose_equals(item, expected) for item in actual)
-    if isinstance(actual, Mapping):
-        key = _js_text(expected)
-        return key is not None and key in actual
-    if isinstance(actual, int | float) and not isinstance(actual, bool):
-        actual = _js_text(actual)
-    if isinstance(actual, str):
-        needle = _js_text(expected)
-        return needle is not None and needle in actual
-    return False
-
-
-def _exists(actual: Any, expected: Any) -> bool:
-    present = actual is not MISSING and actual is not None
-    return present is expected
-
-
-def _numeric(compare: Callable[[float, float], bool]) -> Callable[[Any, Any], bool]:
-    def test(actual: Any, expected: Any) -> bool:
-        a, b = _as_number(actual), _as_number(expected)
-        return a is not None and b is not None and compare(a, b)
-
-    return test
-
-
-def _regex(actual: Any, pattern: Any) -> bool:
-    if isinstance(actual, bool) or not isinstance(actual, str | int | float):
-        return False
-    text = _js_text(actual)
-    assert isinstance(pattern, re.Pattern)
-    return text is not None and pattern.search(text) is not None
-
-
-_TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
-    "equals": loose_equals,
-    "notEquals": lambda actual, expected: not loose_equals(actual, expected),
-    "contains": _contains,
-    "exists": _exists,
-    "gt": _numeric(lambda a, b: a > b),
-    "gte": _numeric(lambda a, b: a >= b),
-    "lt": _numeric(lambda a, b: a < b),
-    "lte": _numeric(lambda a, b: a <= b),
-    "regex": _regex,
-}
-
-
-# --- JS regex → Python ---------------------------------------------------------
-
-
-def translate_js_regex(pattern: str) -> str:
-    """Rewrite the JS-only parts of a pattern into Python `re` syntax (see module doc)."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    in_class = False
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < n:
-            nxt = pattern[i + 1]
-            named = re.match(r"k<([A-Za-z_]\w*)>", pattern[i + 1 :])
-            if nxt == "k" and named and not in_class:
-                out.append(f"(?P={named.group(1)})")
-                i += 1 + named.end()
-                continue
-            if nxt == "c" and i + 2 < n and pattern[i + 2].isascii() and pattern[i + 2].isalpha():
-                out.append(f"\\x{ord(pattern[i + 2]) % 32:02x}")
-                i += 3
-                continue
-            if nxt == "/":
-                out.append("/")
-            elif nxt == "0" and not (i + 2 < n and pattern[i + 2].isdigit()):
-                out.append("\\x00")
-            else:
-                out.append(ch + nxt)
-            i += 2
-            continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-            elif ch == "[":
-                ch = "\\["  # Python would read a nested set here
-            out.append(ch)
-            i += 1
-            continue
-        if ch == "[":
-            if pattern.startswith("[^]", i):
-                out.append("[\\s\\S]")
-                i += 3
-                continue
-            if pattern.startswith("[]", i):
-                out.append("(?!)")
-                i += 2
-                continue
-            in_class = True
-            out.append(ch)
-            i += 1
-            continue
-        if ch == "(" and pattern.startswith("(?<", i) and pattern[i + 3 : i + 4] not in ("=", "!"):
-            out.append("(?P<")
-            i += 3
-            continue
-        if ch == "$":
-            out.append("\\Z")
-            i += 1
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def regex_error_reason(pattern: str, error: re.error) -> str:
-    """Python's reason, without a position that would point into the translated pattern."""
-    if error.pos is None or translate_js_regex(pattern) == pattern:
-        return str(error)
-    return str(error.msg)
-
-
-@functools.lru_cache(maxsize=512)
-def compile_js_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a JS pattern (no slashes, no flags); raises re.error with Python's reason."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return re.compile(translate_js_regex(pattern), re.ASCII)
 
 
 # --- conditions ----------------------------------------------------------------
@@ -413,11 +137,11 @@ class _Leaf(Condition):
         self._operator = operator
         self._operand = operand
         self._template = template
-        self._test = _TESTS[operator]
+        self._test = OPERATOR_TESTS[operator]
 
     def holds(self, context: Mapping[str, Any]) -> bool:
         parts = self._parts
-        actual = _message_text(context) if parts is None else resolve_path(context, parts)
+        actual = message_text(context) if parts is None else resolve_path(context, parts)
         operand = self._operand if self._template is None else self._render(context)
         return self._test(actual, operand)
 
@@ -488,7 +212,7 @@ def _compile_operand(operator: str, operand: Any, path: str) -> tuple[Any, Templ
         if not isinstance(operand, bool):
             raise ConditionError(path, f"exists takes true or false, not {json.dumps(operand)}")
     elif operator in ("gt", "gte", "lt", "lte"):
-        if template is None and _as_number(operand) is None:
+        if template is None and as_number(operand) is None:
             raise ConditionError(
                 path, f"{operator} takes a number, not {json.dumps(operand, ensure_ascii=False)}"
             )
@@ -514,7 +238,7 @@ def _compile_leaf(key: str, spec: Any, path: str) -> Condition:
         found = ", ".join(map(str, spec)) or "none"
         raise ConditionError(path, f"expected exactly one operator, found {found}")
     ((operator, operand),) = spec.items()
-    if operator not in _TESTS:
+    if operator not in OPERATOR_TESTS:
         raise ConditionError(
             f"{path}.{operator}",
             f"unknown operator {operator!r} (known: {', '.join(OPERATORS)})",

@@ -25,7 +25,8 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from flowbot.format.checks import BotIndex, Reporter, check_flow, check_preference
+from flowbot.format.check_reporter import BotIndex, Reporter
+from flowbot.format.checks import check_flow, check_preference
 from flowbot.format.models import Bot, Flow, id_key
 from flowbot.format.problems import BotLoadError, Problem, format_id
 from flowbot.format.structure import as_id, structural_problems

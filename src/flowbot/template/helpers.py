@@ -21,8 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flowbot.template.josa import attach_josa
+from flowbot.template.jsnumbers import js_number_to_string, js_to_number
 from flowbot.template.moment import format_date
-from flowbot.template.numeral import format_number, js_number_to_string, js_to_number
+from flowbot.template.numeral import format_number
 
 __all__ = [
     "DEFAULT_NUMBER_FORMAT",

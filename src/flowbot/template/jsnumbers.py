@@ -1,0 +1,172 @@
+"""The ECMAScript number primitives numeral.js's output depends on.
+
+Numeral does its arithmetic on JS doubles and goes through JS string
+conversions (``Number#toString``, ``Number#toFixed``, ``Number#toExponential``,
+``Math.round("1.005e+2")``), so these re-create them exactly for the
+JSON-like values templates pass around.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
+
+__all__ = [
+    "js_number_to_string",
+    "js_pow",
+    "js_round",
+    "js_string",
+    "js_to_exponential",
+    "js_to_fixed",
+    "js_to_number",
+    "to_number",
+]
+
+
+def _shortest_digits(x: float) -> tuple[str, int]:
+    """Digits and decimal exponent n of a positive finite double: x = 0.d1d2… × 10^n.
+
+    Python's repr and ECMAScript's Number#toString both produce the shortest
+    digit string that round-trips, so the digits are the same.
+    """
+    _sign, digits, exponent = Decimal(repr(x)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(str(d) for d in digits)
+    return text, len(text) + exponent
+
+
+def js_number_to_string(x: float) -> str:
+    """ECMAScript Number::toString(x) for radix 10."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + js_number_to_string(-x)
+    s, n = _shortest_digits(x)
+    k = len(s)
+    if k <= n <= 21:
+        return s + "0" * (n - k)
+    if 0 < n <= 21:
+        return s[:n] + "." + s[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + s
+    exp = n - 1
+    exp_text = ("+" if exp >= 0 else "-") + str(abs(exp))
+    if k == 1:
+        return s + "e" + exp_text
+    return s[0] + "." + s[1:] + "e" + exp_text
+
+
+# ECMAScript StrWhiteSpaceChar: WhiteSpace and LineTerminator code points.
+_JS_SPACE = (
+    "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_JS_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)", re.ASCII)
+
+
+def js_to_number(text: str) -> float:
+    """ECMAScript ToNumber applied to a string (``Number("…")``)."""
+    s = text.strip(_JS_SPACE)
+    if not s:
+        return 0.0
+    if _JS_DECIMAL.fullmatch(s):
+        try:
+            return float(s)
+        except OverflowError:  # pragma: no cover - float() returns inf instead
+            return math.inf
+    if s in ("Infinity", "+Infinity"):
+        return math.inf
+    if s == "-Infinity":
+        return -math.inf
+    m = _JS_RADIX.fullmatch(s)
+    if m:
+        base = {"x": 16, "o": 8, "b": 2}[m.group(1)[0].lower()]
+        return float(int(m.group(1)[1:], base))
+    return math.nan
+
+
+def js_round(x: float) -> float:
+    """Math.round: nearest integer, halves go towards +Infinity."""
+    if not math.isfinite(x) or x == 0:
+        return x
+    floor = math.floor(x)
+    result = float(floor + 1) if x - floor >= 0.5 else float(floor)
+    if result == 0 and x < 0:
+        return -0.0
+    return result
+
+
+# Enough digits for any double below 1e21 with up to 100 decimals: quantize never rounds early.
+_EXACT = Context(prec=1200)
+
+
+def js_to_fixed(x: float, digits: int) -> str:
+    """Number#toFixed: exact binary value rounded half-up to `digits` places."""
+    if math.isnan(x):
+        return "NaN"
+    if abs(x) >= 1e21 or math.isinf(x):
+        return js_number_to_string(x)
+    quantum = Decimal(1).scaleb(-digits)
+    rounded = Decimal(x).copy_abs().quantize(quantum, rounding=ROUND_HALF_UP, context=_EXACT)
+    text = f"{rounded:f}"
+    # toFixed takes the sign from x itself (so -0 prints "0", -0.001 prints "-0.00").
+    return "-" + text if x < 0 else text
+
+
+def js_string(value: Any) -> str:
+    """ECMAScript ToString for the JSON-like values templates pass around."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return js_number_to_string(float(value))
+    if isinstance(value, list):
+        return ",".join("" if v is None else js_string(v) for v in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return str(value)
+
+
+def to_number(value: Any) -> float:
+    """ECMAScript ToNumber for JSON-like values (``Number(value)``)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        return js_to_number(value)
+    if isinstance(value, list):
+        return js_to_number(js_string(value))
+    return math.nan
+
+
+def js_pow(base: float, exponent: int) -> float:
+    """`base` to the power `exponent` in double arithmetic."""
+    return float(base) ** exponent
+
+
+def js_to_exponential(x: float) -> str:
+    """Number#toExponential() without a digit count: shortest round-trip digits."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0e+0"
+    sign = "-" if x < 0 else ""
+    s, n = _shortest_digits(abs(x))
+    exp = n - 1
+    mantissa = s[0] + ("." + s[1:] if len(s) > 1 else "")
+    return sign + mantissa + "e" + ("+" if exp >= 0 else "-") + str(abs(exp))
