@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flowbot.template.josa import attach_josa
-from flowbot.template.jsnumbers import js_number_to_string, js_to_number
+from flowbot.template.jsnumbers import js_to_number
+from flowbot.template.jsvalues import js_string
 from flowbot.template.moment import format_date
 from flowbot.template.numeral import format_number
 
@@ -34,7 +35,6 @@ __all__ = [
     "make_helpers",
     "quote_string",
     "seed_random",
-    "to_js_string",
     "truncate",
 ]
 
@@ -59,23 +59,6 @@ def seed_random(seed: int | str | None) -> None:
 
 def system_clock() -> float:
     return time.time() * 1000
-
-
-def to_js_string(value: Any) -> str:
-    """JS String(value) for the JSON-like values of a template context; None → ""."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | float):
-        return js_number_to_string(float(value))
-    if isinstance(value, list):
-        return ",".join(to_js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
 
 
 def _as_integer(value: Any) -> int | None:
@@ -111,7 +94,7 @@ def quote_string(value: Any, quote: Any = '"') -> str:
     """
     mark = quote if isinstance(quote, str) and quote in ('"', "'") else '"'
     out = [mark]
-    for char in to_js_string(value):
+    for char in js_string(value):
         if char == mark or char == "\\":
             out.append("\\" + char)
         elif char in _SHORT_ESCAPES:
@@ -132,7 +115,7 @@ _URI_UNRESERVED = "-_.!~*'()"
 
 def escape_uri_component(value: Any) -> str:
     """JS encodeURIComponent(String(value)); None encodes as ""."""
-    text = to_js_string(value)
+    text = js_string(value)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -146,12 +129,12 @@ def truncate(value: Any, length: Any = None, omission: Any = None) -> str:
     `length` defaults to 30 and `omission` to "...". Lengths count code points
     (lodash counts astral characters as one as well).
     """
-    text = to_js_string(value)
+    text = js_string(value)
     limit = 30
     if length is not None:
         number = js_to_number(length) if isinstance(length, str) else float(length)
         limit = int(number) if math.isfinite(number) else 30
-    tail = "..." if omission is None else to_js_string(omission)
+    tail = "..." if omission is None else js_string(omission)
     if len(text) <= limit:
         return text
     end = limit - len(tail)
@@ -161,7 +144,7 @@ def truncate(value: Any, length: Any = None, omission: Any = None) -> str:
 
 
 def _josa(noun: Any, particle: Any) -> str:
-    return attach_josa(to_js_string(noun), to_js_string(particle))
+    return attach_josa(js_string(noun), js_string(particle))
 
 
 def _format(value: Any = None, fmt: Any = None, *_: Any) -> str:

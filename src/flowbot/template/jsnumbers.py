@@ -11,17 +11,14 @@ from __future__ import annotations
 import math
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any
 
 __all__ = [
     "js_number_to_string",
     "js_pow",
     "js_round",
-    "js_string",
     "js_to_exponential",
     "js_to_fixed",
     "js_to_number",
-    "to_number",
 ]
 
 
@@ -39,6 +36,14 @@ def _shortest_digits(x: float) -> tuple[str, int]:
 
 def js_number_to_string(x: float) -> str:
     """ECMAScript Number::toString(x) for radix 10."""
+    if -1e16 < x < 1e16:
+        if x.is_integer():
+            return str(int(x))
+        text = repr(x)
+        if "e" not in text:
+            # Python prints 1e-4 <= |x| < 1e16 in plain notation with the same
+            # shortest digits as JS, which only switches notation outside 1e-7..1e21.
+            return text
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
@@ -118,38 +123,6 @@ def js_to_fixed(x: float, digits: int) -> str:
     text = f"{rounded:f}"
     # toFixed takes the sign from x itself (so -0 prints "0", -0.001 prints "-0.00").
     return "-" + text if x < 0 else text
-
-
-def js_string(value: Any) -> str:
-    """ECMAScript ToString for the JSON-like values templates pass around."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int | float):
-        return js_number_to_string(float(value))
-    if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
-
-
-def to_number(value: Any) -> float:
-    """ECMAScript ToNumber for JSON-like values (``Number(value)``)."""
-    if value is None:
-        return 0.0
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return js_to_number(value)
-    if isinstance(value, list):
-        return js_to_number(js_string(value))
-    return math.nan
 
 
 def js_pow(base: float, exponent: int) -> float:

@@ -10,10 +10,11 @@ primitives.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, Final
+
+from flowbot.template.jsnumbers import js_number_to_string
+from flowbot.template.jsnumbers import js_to_number as string_to_number
 
 __all__ = [
     "JS_WHITESPACE",
@@ -60,44 +61,6 @@ _MAX_SAFE_INT: Final = 2**53
 def to_python(value: Any) -> Any:
     """The value a helper function receives: `undefined` becomes None."""
     return None if value is UNDEFINED else value
-
-
-def js_number_to_string(x: float) -> str:
-    """ECMAScript Number::toString for a double."""
-    if -1e16 < x < 1e16:
-        if x.is_integer():
-            return str(int(x))
-        text = repr(x)
-        if "e" not in text:
-            # Python prints 1e-4 <= |x| < 1e16 in plain notation with the same
-            # shortest digits as JS, which only switches notation outside 1e-7..1e21.
-            return text
-    if x != x:
-        return "NaN"
-    if x == 0:
-        return "0"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    sign = "-" if x < 0 else ""
-    # repr() gives the shortest round-tripping digits, as JS does.
-    _, digit_tuple, exponent = Decimal(repr(abs(x))).as_tuple()
-    assert isinstance(exponent, int)
-    n = len(digit_tuple) + exponent
-    digits = "".join(map(str, digit_tuple)).lstrip("0")
-    n -= len(digit_tuple) - len(digits)
-    digits = digits.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + digits
-    e = n - 1
-    e_text = ("+" if e >= 0 else "-") + str(abs(e))
-    if k == 1:
-        return sign + digits + "e" + e_text
-    return sign + digits[0] + "." + digits[1:] + "e" + e_text
 
 
 def js_string(value: Any) -> str:
@@ -209,17 +172,6 @@ def _to_primitive(value: Any) -> Any:
     return value
 
 
-_NUMBER_LITERAL = re.compile(
-    r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\Z",
-)
-_RADIX_LITERAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)\Z")
-_STRIP_JS_WHITESPACE: Final = (
-    "\t\n\x0b\x0c\r \xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
-
-
 def js_to_number(value: Any) -> float:
     """JS `Number(value)` (ToNumber) for primitives and JSON values."""
     if value is UNDEFINED:
@@ -231,14 +183,7 @@ def js_to_number(value: Any) -> float:
     if isinstance(value, int | float):
         return _int_to_float(value) if isinstance(value, int) else value
     if isinstance(value, str):
-        text = value.strip(_STRIP_JS_WHITESPACE)
-        if text == "":
-            return 0.0
-        if _RADIX_LITERAL.match(text):
-            return float(int(text, 0))
-        if _NUMBER_LITERAL.match(text):
-            return float(text.replace("Infinity", "inf"))
-        return math.nan
+        return string_to_number(value)
     return js_to_number(_to_primitive(value))
 
 

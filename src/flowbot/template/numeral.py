@@ -22,11 +22,11 @@ from flowbot.template.jsnumbers import (
     js_number_to_string,
     js_pow,
     js_round,
-    js_string,
     js_to_exponential,
     js_to_fixed,
     js_to_number,
 )
+from flowbot.template.jsvalues import js_string
 from flowbot.template.numeral_input import (
     BYTE_SUFFIXES_BINARY,
     BYTE_SUFFIXES_DECIMAL,

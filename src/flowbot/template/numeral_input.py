@@ -17,8 +17,8 @@ from flowbot.template.jsnumbers import (
     js_pow,
     js_to_fixed,
     js_to_number,
-    to_number,
 )
+from flowbot.template.jsvalues import js_to_number as js_value_to_number
 
 __all__ = [
     "BYTE_SUFFIXES_BINARY",
@@ -92,12 +92,12 @@ def _unformat_bytes(text: str) -> NumeralValue:
 
 def _unformat_bps(text: str) -> NumeralValue:
     number = _string_to_number(text)
-    return js_to_number(js_to_fixed(to_number(number) * 0.0001, 15))
+    return js_to_number(js_to_fixed(js_value_to_number(number) * 0.0001, 15))
 
 
 def _unformat_percentage(text: str) -> NumeralValue:
     number = _string_to_number(text)
-    return to_number(number) * 0.01
+    return js_value_to_number(number) * 0.01
 
 
 def _unformat_time(text: str) -> NumeralValue:
@@ -144,5 +144,5 @@ def to_numeral_value(value: Any) -> NumeralValue:
             if pattern.search(value):
                 return unformat(value)
         return _string_to_number(value)
-    number = to_number(value)
+    number = js_value_to_number(value)
     return None if number == 0 or math.isnan(number) else number

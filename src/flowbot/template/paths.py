@@ -13,7 +13,8 @@ import re
 from typing import Any, Final
 
 from flowbot.template.ast import PathExpr
-from flowbot.template.jsvalues import UNDEFINED, js_number_to_string, js_string
+from flowbot.template.jsnumbers import js_number_to_string
+from flowbot.template.jsvalues import UNDEFINED, js_string
 from flowbot.template.runtime import Env, Eval, IndexPart, Render, get_prop, root_get
 
 __all__ = ["compile_path", "compile_path_text"]
