@@ -9,12 +9,8 @@ handlebars.js refuses a template, flowbot must refuse it too.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,42 +19,14 @@ from hypothesis import strategies as st
 
 from flowbot.template import TemplateSyntaxError, compile_template
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
+from .js_oracle import NodeOracle, open_oracle
 
 pytestmark = pytest.mark.node
 
 
-class Handlebars:
-    """The node oracle: one JSON line in, one JSON line out."""
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            ["node", "render_handlebars.js"],
-            cwd=JS_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-
-    def render(self, template: str, context: Any) -> dict[str, str]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"template": template, "context": context}) + "\n")
-        self.process.stdin.flush()
-        reply: dict[str, str] = json.loads(self.process.stdout.readline())
-        return reply
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
-def handlebars() -> Iterator[Handlebars]:
-    if shutil.which("node") is None or not (JS_DIR / "node_modules" / "handlebars").is_dir():
-        pytest.skip("node or tests/js/node_modules is missing (run `make node-deps`)")
-    oracle = Handlebars()
+def handlebars() -> Iterator[NodeOracle]:
+    oracle = open_oracle("render_handlebars.js", "handlebars")
     yield oracle
     oracle.close()
 
@@ -70,8 +38,8 @@ def flowbot_render(template: str, context: Any) -> dict[str, str]:
         return {"error": str(error)}
 
 
-def assert_same(handlebars: Handlebars, template: str, context: Any) -> None:
-    expected = handlebars.render(template, context)
+def assert_same(handlebars: NodeOracle, template: str, context: Any) -> None:
+    expected = handlebars.exchange({"template": template, "context": context})
     actual = flowbot_render(template, context)
     if "error" in expected or "error" in actual:
         assert ("error" in expected) == ("error" in actual), (template, expected, actual)
@@ -195,7 +163,7 @@ def statements(draw: st.DrawFn, depth: int) -> str:
 @example(template="{{a}}{{b}}{{#c}}{{/c}}{{a}}{{b}}{{#c}}{{/c}}{{a}}", context={"a": 1, "b": True})
 @example(template="{{a}} {{a.b}} {{a.length}}", context={"a": [1, [2, None], {"b": 1.5}]})
 def test_templates_render_like_handlebars(
-    handlebars: Handlebars, template: str, context: Any
+    handlebars: NodeOracle, template: str, context: Any
 ) -> None:
     assert_same(handlebars, template, context)
 
@@ -221,6 +189,6 @@ def test_templates_render_like_handlebars(
         '{{true}} {{null}} {{1}} {{"a"}}',
     ],
 )
-def test_edge_cases_render_like_handlebars(handlebars: Handlebars, template: str) -> None:
+def test_edge_cases_render_like_handlebars(handlebars: NodeOracle, template: str) -> None:
     context = {"a": [{"b": 1}, [2, 3]], "b": "B", "a b": "space", "b c": 1, "true": "T", "1": "one"}
     assert_same(handlebars, template, context)

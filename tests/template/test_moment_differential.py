@@ -14,11 +14,7 @@ are deliberately absent.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +24,7 @@ from hypothesis import strategies as st
 from flowbot.template.moment import format_date
 from flowbot.template.moment_calendar import civil_from_days
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
+from .js_oracle import NodeOracle, open_oracle
 
 pytestmark = pytest.mark.node
 
@@ -50,39 +46,9 @@ MAX_MS = 2_145_916_799_999  # 2037-12-31T23:59:59.999Z
 _ABSENT = object()
 
 
-class NodeOracle:
-    """A node script answering one JSON line per JSON line."""
-
-    def __init__(self, script: str) -> None:
-        self.process = subprocess.Popen(
-            ["node", script],
-            cwd=JS_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-
-    def ask(self, request: dict[str, Any]) -> Any:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        reply = json.loads(self.process.stdout.readline())
-        assert "error" not in reply, reply
-        return reply["output"]
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def moment_js() -> Iterator[NodeOracle]:
-    modules = JS_DIR / "node_modules"
-    if shutil.which("node") is None or not (modules / "moment-timezone").is_dir():
-        pytest.skip("node or tests/js/node_modules is missing (run `make node-deps`)")
-    oracle = NodeOracle("format_moment.js")
+    oracle = open_oracle("format_moment.js", "moment-timezone")
     yield oracle
     oracle.close()
 

@@ -6,11 +6,7 @@ tests/js/format_numeral.js runs once per module as a long-lived node process
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,45 +15,16 @@ from hypothesis import strategies as st
 
 from flowbot.template.numeral import format_number
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
+from .js_oracle import NodeOracle, open_oracle
 
 pytestmark = pytest.mark.node
 
 _ABSENT = object()
 
 
-class NodeOracle:
-    """A node script answering one JSON line per JSON line."""
-
-    def __init__(self, script: str) -> None:
-        self.process = subprocess.Popen(
-            ["node", script],
-            cwd=JS_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
-
-    def ask(self, request: dict[str, Any]) -> Any:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        reply = json.loads(self.process.stdout.readline())
-        assert "error" not in reply, reply
-        return reply["output"]
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def numeral_js() -> Iterator[NodeOracle]:
-    if shutil.which("node") is None or not (JS_DIR / "node_modules" / "numeral").is_dir():
-        pytest.skip("node or tests/js/node_modules is missing (run `make node-deps`)")
-    oracle = NodeOracle("format_numeral.js")
+    oracle = open_oracle("format_numeral.js", "numeral")
     yield oracle
     oracle.close()
 
