@@ -222,6 +222,15 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not become healthy")
 
 
+def http_stack() -> str:
+    """What uvicorn's defaults (http="auto", loop="auto") pick, for both servers alike."""
+    from importlib.util import find_spec
+
+    http = "httptools" if find_spec("httptools") else "h11"
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    return f"http={http}, loop={loop}, access log off"
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:6.2f} ms"
 
@@ -260,7 +269,8 @@ def main() -> int:
         )
         print(
             f"note: the load generator (this process) shares the machine's {os.cpu_count()} "
-            "cores with the server under test; both servers: uvicorn, one worker"
+            f"cores with the server under test; both servers: uvicorn, one worker, "
+            f"{http_stack()}"
         )
         print("flowbot: SQLite file, one save_turn per turn; turns cycle goto → text → card click")
         results = {}

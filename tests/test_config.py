@@ -102,6 +102,18 @@ def test_config_defaults_to_the_command_line_database(tmp_path: Path) -> None:
     assert settings.database == "postgresql://localhost/x"
     assert settings.api_key is None
     assert settings.webhooks == []
+    assert settings.web_allowed_origins == ("*",)
+
+
+def test_web_allowed_origins(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        '[bots.b]\npath = "b.yaml"\n[web]\n'
+        'allowed_origins = ["https://shop.example.com", "http://[::1]:8080"]\n'
+    )
+    settings = load_config(config, environ={})
+    assert settings.web_allowed_origins == ("https://shop.example.com", "http://[::1]:8080")
 
 
 @pytest.mark.parametrize(
@@ -122,6 +134,12 @@ def test_config_defaults_to_the_command_line_database(tmp_path: Path) -> None:
         ),
         ('[bots.b]\npath = "b.yaml"\n[channels.telegram]\n', "unknown channel"),
         ('access_log = "yes"\n[bots.b]\npath = "b.yaml"', "access_log"),
+        (
+            '[bots.b]\npath = "b.yaml"\n[web]\nallowed_origins = ["https://shop.example.com/"]',
+            "is not an origin",
+        ),
+        ('[bots.b]\npath = "b.yaml"\n[web]\nallowed_origins = "*"', "expected a list"),
+        ('[bots.b]\npath = "b.yaml"\n[web]\norigins = ["*"]', r"web: unknown setting"),
     ],
 )
 def test_config_errors_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

@@ -12,6 +12,9 @@ A config file looks like::
     [channels.web]
     enabled = true
 
+    [web]                                  # the chat widget's routes
+    allowed_origins = ["https://shop.example.com"]   # default ["*"]
+
     [[webhooks]]
     url = "https://example.com/hooks/flowbot"
     secret = "${FLOWBOT_WEBHOOK_SECRET}"
@@ -53,6 +56,7 @@ DEFAULT_DATABASE = "sqlite:///flowbot.db"
 API_KEY_VARIABLE = "FLOWBOT_API_KEY"
 BOT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[^/\s:\[\]]+)(:[0-9]{1,5})?")
 BOT_SUFFIXES = (".bot.json", ".flow.json", ".json", ".yaml", ".yml")
 KNOWN_CHANNELS = ("web", "facebook", "line", "kakao", "navertalk")
 
@@ -90,6 +94,10 @@ class Settings:
     webhooks: list[WebhookConfig] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_log: bool = True
+    # Origins whose pages may call the web channel and load widget.js (CORS):
+    # "*" is any site, fine because those routes take a per-conversation
+    # token, never a cookie (docs/decisions.md, "Server").
+    web_allowed_origins: tuple[str, ...] = ("*",)
 
 
 def bot_id_of(path: Path) -> str:
@@ -138,7 +146,8 @@ def load_config(
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     data = _expand(raw, env, path, "")
     base = path.parent
-    unknown = set(data) - {"database", "api_key", "access_log", "bots", "channels", "webhooks"}
+    known = {"database", "api_key", "access_log", "bots", "channels", "webhooks", "web"}
+    unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
     bots = _bots(data.get("bots"), base, path)
@@ -158,6 +167,7 @@ def load_config(
         webhooks=_webhooks(data.get("webhooks"), path),
         channels=_channels(data.get("channels"), path),
         access_log=access_log,
+        web_allowed_origins=_allowed_origins(data.get("web"), path),
     )
 
 
@@ -176,6 +186,26 @@ def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:
         bots.append(BotSource(_checked_id(bot_id, f"{path}: bots.{bot_id}"), bot_path))
     _check_unique(bots)
     return bots
+
+
+def _allowed_origins(value: Any, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ("*",)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: web: expected a [web] table")
+    unknown = set(value) - {"allowed_origins"}
+    if unknown:
+        raise ConfigError(f"{path}: web: unknown setting(s): {', '.join(sorted(unknown))}")
+    origins = value.get("allowed_origins", ["*"])
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise ConfigError(f"{path}: web.allowed_origins: expected a list of origins")
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{path}: web.allowed_origins: {origin!r} is not an origin "
+                '(scheme://host[:port] with no path, e.g. "https://shop.example.com", or "*")'
+            )
+    return tuple(origins)
 
 
 def _webhooks(value: Any, path: Path) -> list[WebhookConfig]:

@@ -267,3 +267,95 @@ async def test_a_conversation_whose_first_turn_failed_hands_its_token_out_again(
         assert (await user.post()).status_code == 500
         opened = await user.send()
         assert texts(opened) == [WELCOME, "<cards>"]
+
+
+# --- cross-origin requests (the widget embedded on other sites) -------------------------
+
+SHOP = "https://shop.example.com"
+
+
+async def test_preflight_of_a_message_is_answered(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/channels/web/pokemon/messages",
+        headers={
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "POST" in response.headers["access-control-allow-methods"]
+    allowed = response.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed and "content-type" in allowed
+    assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_cross_origin_conversation(client: httpx.AsyncClient) -> None:
+    first = await client.post(
+        "/channels/web/pokemon/messages", json={"userKey": "far-away"}, headers={"Origin": SHOP}
+    )
+    assert first.status_code == 200
+    assert first.headers["access-control-allow-origin"] == "*"
+    answer = first.json()
+    second = await client.post(
+        "/channels/web/pokemon/messages",
+        json={"userKey": "far-away", "text": "hello"},
+        headers={"Origin": SHOP, "Authorization": f"Bearer {answer['token']}"},
+    )
+    assert second.status_code == 200 and texts(second.json())[0] == NOT_PICKED
+    assert second.headers["access-control-allow-origin"] == "*"
+
+
+async def test_widget_script_and_event_stream_allow_other_origins(
+    client: httpx.AsyncClient,
+) -> None:
+    script = await client.get("/widget.js", headers={"Origin": SHOP})
+    assert script.headers["access-control-allow-origin"] == "*"
+    # A wrong token is refused, and the refusal is readable by the page.
+    refused = await client.get(
+        "/channels/web/pokemon/conversations/nope/events?token=x", headers={"Origin": SHOP}
+    )
+    assert refused.status_code == 404
+    assert refused.headers["access-control-allow-origin"] == "*"
+
+
+async def test_the_api_gets_no_cross_origin_headers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/bots", headers={**API, "Origin": SHOP})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    preflight = await client.options(
+        "/api/bots",
+        headers={"Origin": SHOP, "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+async def test_a_plain_options_request_is_405(client: httpx.AsyncClient) -> None:
+    response = await client.options("/channels/web/pokemon/messages")
+    assert response.status_code == 405
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_allowed_origins_from_the_settings(serve_asgi: AppFactory, settings: Any) -> None:
+    settings.web_allowed_origins = (SHOP,)
+    async with serve_asgi(settings) as client:
+        allowed = await client.post(
+            "/channels/web/pokemon/messages", json={"userKey": "u"}, headers={"Origin": SHOP}
+        )
+        assert allowed.headers["access-control-allow-origin"] == SHOP
+        other = await client.post(
+            "/channels/web/pokemon/messages",
+            json={"userKey": "v"},
+            headers={"Origin": "https://evil.example.org"},
+        )
+        assert "access-control-allow-origin" not in other.headers
+        preflight = await client.options(
+            "/channels/web/pokemon/messages",
+            headers={
+                "Origin": "https://evil.example.org",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -38,6 +39,11 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
     except ValueError as error:  # e.g. a database URL flowbot does not know
         print(f"flowbot serve: {error}", file=sys.stderr)
         return 2
+    # The compiled bots live as long as the process: moving them out of the
+    # collector's sight keeps full collections (long pauses, every few
+    # thousand turns) from walking them again and again.
+    gc.collect()
+    gc.freeze()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = uvicorn.Config(
         app,

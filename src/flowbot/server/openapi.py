@@ -47,6 +47,18 @@ _CONVERSATION_ID = {
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 
 
+# The widget runs on other sites' pages: its routes answer CORS preflights.
+_PREFLIGHT: dict[str, Any] = {
+    "summary": "CORS preflight of a page embedding the widget ([web] allowed_origins)",
+    "tags": ["web channel"],
+    "responses": {
+        "200": _answer("The origin, method and headers are allowed"),
+        "400": _answer("The origin, method or a header is not allowed"),
+        "405": _answer("Not a preflight (no Origin / Access-Control-Request-Method)"),
+    },
+}
+
+
 def _api(summary: str, answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
@@ -204,7 +216,8 @@ OPENAPI: dict[str, Any] = {
                 "parameters": [_BOT_ID],
                 "requestBody": {"required": True, **_json(_ref("WebMessage"))},
                 "responses": {"200": _answer("The replies", _ref("WebAnswer")), **_ERRORS},
-            }
+            },
+            "options": _PREFLIGHT,
         },
         "/channels/web/{botId}/conversations/{conversationId}/events": {
             "get": {
@@ -228,7 +241,8 @@ OPENAPI: dict[str, Any] = {
                     "403": _ERRORS["403"],
                     "404": _ERRORS["404"],
                 },
-            }
+            },
+            "options": _PREFLIGHT,
         },
         "/api/bots": {
             "get": _api(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,7 +24,13 @@ from flowbot.channels import ChannelInputError
 from flowbot.channels import web as web_channel
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import ServiceError
-from flowbot.server.http import BodyTooLarge, bearer_token, error_response, read_body
+from flowbot.server.http import (
+    BodyTooLarge,
+    FastJSONResponse,
+    bearer_token,
+    error_response,
+    read_body,
+)
 
 __all__ = ["MAX_BODY_BYTES", "web_routes"]
 
@@ -55,7 +62,7 @@ def web_routes(ctx: ServerContext) -> list[BaseRoute]:
             return error_response(request, error.status, error.message, error.problems)
         except ServiceError as error:
             return error_response(request, error.status, error.message)
-        return JSONResponse(answer)
+        return FastJSONResponse(answer)
 
     async def conversation_events(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
@@ -77,17 +84,56 @@ def web_routes(ctx: ServerContext) -> list[BaseRoute]:
     async def widget_script(request: Request) -> Response:
         return _static_file(ctx, "widget.js", "text/javascript; charset=utf-8")
 
+    origins = ctx.settings.web_allowed_origins
     return [
-        Route("/channels/web/{bot_id}/messages", post_message, methods=["POST"]),
-        Route(
+        _cross_origin_route("/channels/web/{bot_id}/messages", post_message, "POST", origins),
+        _cross_origin_route(
             "/channels/web/{bot_id}/conversations/{conversation_id}/events",
             conversation_events,
-            methods=["GET"],
+            "GET",
+            origins,
         ),
         Route("/chat/{bot_id}", chat_page, methods=["GET"]),
-        Route("/widget.js", widget_script, methods=["GET"]),
+        _cross_origin_route("/widget.js", widget_script, "GET", origins),
         Mount("/static", _static_app(ctx.static_dir), name="static"),
     ]
+
+
+def _cross_origin_route(
+    path: str,
+    endpoint: Callable[[Request], Awaitable[Response]],
+    method: str,
+    origins: Sequence[str],
+) -> Route:
+    """A route that pages of `origins` may call (CORS), answering their preflights.
+
+    The widget runs on other sites' pages, so these routes answer cross-origin
+    requests; the token travels in the Authorization header (or the query for
+    EventSource), never in a cookie, hence no credentials. Only these routes:
+    /api is for servers, which need no CORS.
+    """
+    handler = request_response(endpoint)
+
+    async def only_method(scope: Scope, receive: Receive, send: Send) -> None:
+        # OPTIONS is routed here for the middleware's preflight answer; any
+        # other OPTIONS request is not one this route serves.
+        if scope["method"] == "OPTIONS":
+            response = PlainTextResponse(
+                "Method Not Allowed", status_code=405, headers={"Allow": f"{method}, OPTIONS"}
+            )
+            await response(scope, receive, send)
+            return
+        await handler(scope, receive, send)
+
+    cors = CORSMiddleware(
+        only_method,
+        allow_origins=list(origins),
+        allow_methods=[method],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,
+        max_age=600,
+    )
+    return Route(path, cors, methods=[method, "OPTIONS"])
 
 
 class _EventStream(Response):

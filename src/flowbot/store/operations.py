@@ -4,13 +4,18 @@ The Core statements are built once at import, so SQLAlchemy compiles each
 one once per dialect; a runner (``flowbot.store.runners``) decides where an
 operation runs. ``save_turn`` is one version-checked UPDATE … RETURNING and
 one executemany INSERT of the transcript rows.
+
+``save_turn_sqlite`` is the same two statements as plain SQL on the
+``sqlite3`` connection underneath: the turn's hot path, where SQLAlchemy's
+per-statement work (about half of a save) ran on the writer thread while
+holding the GIL the event loop needs.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +46,7 @@ __all__ = [
     "put_payload",
     "read_transcript",
     "save_turn",
+    "save_turn_sqlite",
     "upgrade_to_head",
 ]
 
@@ -201,6 +207,54 @@ def save_turn(
     version, last_seq = saved
     _insert_lines(connection, conversation_id, last_seq, lines)
     return int(version)
+
+
+_SQLITE_SAVE_TURN = (
+    "UPDATE conversations SET state = ?, version = version + 1, last_seq = last_seq + ?,"
+    " updated_at = ? WHERE id = ? AND version = ? RETURNING version, last_seq"
+)
+_SQLITE_INSERT_TRANSCRIPT = (
+    "INSERT INTO transcript (conversation_id, seq, direction, message, at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def save_turn_sqlite(
+    connection: Connection,
+    conversation_id: str,
+    state_json: str,
+    lines: Sequence[Line],
+    expected_version: int,
+    now: datetime,
+) -> int:
+    """``save_turn`` on SQLite, inside the caller's transaction like every operation."""
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    saved = dbapi.execute(
+        _SQLITE_SAVE_TURN,
+        (state_json, len(lines), _sqlite_time(now), conversation_id, expected_version),
+    ).fetchone()
+    if saved is None:
+        raise _not_saved(connection, conversation_id, expected_version)
+    version, last_seq = saved
+    if lines:
+        first = last_seq - len(lines) + 1
+        dbapi.executemany(
+            _SQLITE_INSERT_TRANSCRIPT,
+            [
+                (conversation_id, first + offset, direction, message, _sqlite_time(at))
+                for offset, (direction, message, at) in enumerate(lines)
+            ],
+        )
+    return int(version)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    # What SQLAlchemy's SQLite DATETIME writes for UTCDateTime: naive UTC text.
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+    )
 
 
 def append_transcript(

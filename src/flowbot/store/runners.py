@@ -28,6 +28,7 @@ the version check makes retrying the turn safe either way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -130,9 +131,6 @@ class _WriteJob:
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
 
-    def settle(self, outcome: _Outcome) -> None:
-        self.loop.call_soon_threadsafe(_settle, self.future, outcome)
-
 
 # (True, result) or (False, exception)
 _Outcome = tuple[bool, Any]
@@ -143,25 +141,26 @@ MAX_BATCH = 64
 
 
 def _write_loop(engine: Engine, jobs: SimpleQueue[_WriteJob | None]) -> None:
-    while True:
-        job = jobs.get()
-        if job is None:
-            return
-        batch = [job]
-        stopping = False
-        while len(batch) < MAX_BATCH and not jobs.empty():
-            queued = jobs.get()
-            if queued is None:
-                stopping = True
-                break
-            batch.append(queued)
-        for job, outcome in zip(batch, _run_batch(engine, batch), strict=True):
-            job.settle(outcome)
-        if stopping:
-            return
+    # One connection for the thread's life: no pool checkout and reset per batch.
+    with engine.connect() as connection:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            stopping = False
+            while len(batch) < MAX_BATCH and not jobs.empty():
+                queued = jobs.get()
+                if queued is None:
+                    stopping = True
+                    break
+                batch.append(queued)
+            _settle_all(batch, _run_batch(connection, batch))
+            if stopping:
+                return
 
 
-def _run_batch(engine: Engine, batch: list[_WriteJob]) -> list[_Outcome]:
+def _run_batch(connection: Connection, batch: list[_WriteJob]) -> list[_Outcome]:
     """Run the jobs in order in one transaction; if any raises, each alone.
 
     Either way every job sees the database as if the jobs before it had
@@ -169,21 +168,37 @@ def _run_batch(engine: Engine, batch: list[_WriteJob]) -> list[_Outcome]:
     """
     if len(batch) > 1:
         try:
-            with engine.begin() as connection:
+            with connection.begin():
                 results = [job.call(connection) for job in batch]
         except Exception:
             pass  # rolled back: run them one by one below
         else:
             return [(True, result) for result in results]
-    return [_run_alone(engine, job) for job in batch]
+    return [_run_alone(connection, job) for job in batch]
 
 
-def _run_alone(engine: Engine, job: _WriteJob) -> _Outcome:
+def _run_alone(connection: Connection, job: _WriteJob) -> _Outcome:
     try:
-        with engine.begin() as connection:
+        with connection.begin():
             return True, job.call(connection)
     except Exception as error:
         return False, error
+
+
+def _settle_all(batch: list[_WriteJob], outcomes: list[_Outcome]) -> None:
+    """Hand the outcomes to their loops: one wake-up per loop, not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome]]] = {}
+    for job, outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(job.loop, []).append((job.future, outcome))
+    for loop, settled in by_loop.items():
+        # A closed loop raises RuntimeError: nobody awaits its futures any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_batch, settled)
+
+
+def _settle_batch(settled: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
+    for future, outcome in settled:
+        _settle(future, outcome)
 
 
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:

@@ -97,6 +97,9 @@ class SQLStore:
         self._synchronous = sqlite_synchronous
         self._pool_size = pool_size
         self._runner: Runner | None = None
+        self._save_turn = (
+            operations.save_turn_sqlite if self.backend == "sqlite" else operations.save_turn
+        )
 
     @property
     def runner(self) -> Runner:
@@ -176,7 +179,7 @@ class SQLStore:
         state_json = dump_json(state)
         lines = [encode_entry(entry) for entry in entries]
         return await self.runner.write(
-            operations.save_turn, conversation_id, state_json, lines, expected_version, utc_now()
+            self._save_turn, conversation_id, state_json, lines, expected_version, utc_now()
         )
 
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
