@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowbot.channels import ChannelInputError, web
 from flowbot.engine import GotoTarget
@@ -95,3 +97,65 @@ def test_render_degrades_over_the_web_limits() -> None:
     assert len(first_cards["cards"][0]["title"]) == 255
     assert len(rendered["quickReplies"]) == 50
     assert len(rendered["quickReplies"][0]["label"]) == 255
+
+
+# --- the fast JSON reader reads exactly what `json` reads ---------------------------------
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**62, max_value=2**80)
+    | st.floats()
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _read(body: bytes) -> str:
+    """What the channel makes of a body: repr of the value (tells 1 from 1.0), or the error."""
+    try:
+        return repr(web._load_json(body))
+    except ChannelInputError as error:
+        return f"{error.status} {error.message}"
+
+
+def _read_with_json(body: bytes) -> str:
+    try:
+        return repr(json.loads(body))
+    except (ValueError, UnicodeDecodeError) as error:
+        return f"400 the body is not JSON: {error}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values, ascii_only=st.booleans())
+def test_bodies_read_as_json_reads_them(value: object, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _read(body) == _read_with_json(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"NaN",
+        b"[1e400]",
+        b'"\\ud800"',
+        b'"\xed\xa0\x80"',
+        b"123456789012345678901234567890",
+        b'{"goto": {"flowId": -98765432109876543210}}',
+        b'{"a": 1.2345678901234567890123}',
+        '{"a": 1}'.encode("utf-16"),
+        b'\xef\xbb\xbf{"a": 1}',
+        b'{"a": 1} x',
+        b'{"a": 1, "a": 2}',
+        b"[-0.0, -0, 1E2, 5e-324]",
+        b'"\xff"',
+        b"",
+        b"{'a': 1}",
+    ],
+)
+def test_tricky_bodies_read_as_json_reads_them(body: bytes) -> None:
+    assert _read(body) == _read_with_json(body)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flowbot.engine.messages import InboundMessage
 
@@ -174,6 +174,91 @@ def apply_limits(
     (logged by the caller's channel). Messages within the limits are passed on
     as they are (not copied): the common case costs one scan.
     """
+    if _all_fit(replies, quick_replies, caps):
+        # _all_fit saw plain dicts only: the caller's objects are passed on, not copied
+        return (
+            cast(list[dict[str, Any]], list(replies)),
+            cast(list[dict[str, Any]], list(quick_replies)),
+            [],
+        )
+    out, quick, notes = _fit_all(replies, quick_replies, caps)
+    for note in notes:
+        logger.info("%s channel degraded a message: %s", caps.name, note)
+    return out, quick, notes
+
+
+# --- the common case: everything already fits -----------------------------------------
+#
+# Most turns send a few short messages. These checks answer "does anything
+# exceed a limit?" without building the notes' JSON paths or comparing copies,
+# so such a turn costs one scan; anything over a limit (or not a plain dict)
+# takes the slow path below, which decides what to cut. Both must agree on
+# what fits: tests/channels/test_base.py checks them against each other.
+
+
+def _all_fit(
+    replies: Sequence[Mapping[str, Any]],
+    quick_replies: Sequence[Mapping[str, Any]],
+    caps: ChannelCapabilities,
+) -> bool:
+    for reply in replies:
+        if type(reply) is not dict or not _message_fits(reply, caps):
+            return False
+    if len(quick_replies) > caps.quick_replies:
+        return False
+    return _labels_fit(quick_replies, caps.quick_reply_label_chars)
+
+
+def _message_fits(message: dict[str, Any], caps: ChannelCapabilities) -> bool:
+    kind = message.get("type")
+    if kind == "text":
+        text = message.get("text")
+        if isinstance(text, str) and len(text) > caps.text_chars:
+            return False
+        return _buttons_fit(message.get("buttons"), caps.buttons_per_text, caps)
+    if kind == "cards":
+        cards = message.get("cards")
+        if not isinstance(cards, list):
+            return True
+        if len(cards) > caps.cards:
+            return False
+        for card in cards:
+            if not isinstance(card, dict):
+                continue
+            title = card.get("title")
+            if isinstance(title, str) and len(title) > caps.card_title_chars:
+                return False
+            body = card.get("description")
+            if isinstance(body, str) and len(body) > caps.card_body_chars:
+                return False
+            if not _buttons_fit(card.get("buttons"), caps.buttons_per_card, caps):
+                return False
+    return True
+
+
+def _buttons_fit(buttons: Any, limit: int, caps: ChannelCapabilities) -> bool:
+    if not isinstance(buttons, list):
+        return True
+    return len(buttons) <= limit and _labels_fit(buttons, caps.button_label_chars)
+
+
+def _labels_fit(items: Sequence[Any], limit: int) -> bool:
+    for item in items:
+        if isinstance(item, dict):
+            label = item.get("label")
+            if isinstance(label, str) and len(label) > limit:
+                return False
+    return True
+
+
+# --- the slow path: cut what exceeds, noting each cut ---------------------------------
+
+
+def _fit_all(
+    replies: Sequence[Mapping[str, Any]],
+    quick_replies: Sequence[Mapping[str, Any]],
+    caps: ChannelCapabilities,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     notes: list[str] = []
     out: list[dict[str, Any]] = []
     for index, reply in enumerate(replies):
@@ -189,8 +274,6 @@ def apply_limits(
         quick.append(
             _fit_label(item, caps.quick_reply_label_chars, f"quickReplies[{index}]", notes)
         )
-    for note in notes:
-        logger.info("%s channel degraded a message: %s", caps.name, note)
     return out, quick, notes
 
 

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from flowbot.channels.base import CAPABILITIES, ChannelInputError, apply_limits
 from flowbot.engine.messages import GotoTarget, InboundMessage, MessageType
 
@@ -34,6 +36,8 @@ MAX_TEXT_CHARS = 5000
 MAX_MESSAGE_ID_CHARS = 200
 MAX_PARAMS = 50
 PARAM_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# 19 digits may be an integer orjson cannot hold (see _load_json)
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +54,7 @@ def parse(body: bytes) -> InboundMessage:
 
 
 def parse_request(body: bytes) -> WebRequest:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ChannelInputError(400, f"the body is not JSON: {error}") from None
+    data = _load_json(body)
     if not isinstance(data, dict):
         raise ChannelInputError(422, "the body must be a JSON object", ["$: expected an object"])
     problems: list[str] = []
@@ -96,10 +97,28 @@ def render(
     return {"replies": fitted, "quickReplies": quick}
 
 
+def _load_json(body: bytes) -> Any:
+    # orjson reads the common body several times faster than `json`. Whatever it
+    # refuses (NaN, lone surrogates, a BOM, UTF-16 bodies…) gets `json`'s verdict,
+    # and so does any body with a long digit run, as orjson reads integers over
+    # 64 bits as floats: the values read and the error messages stay json's.
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ChannelInputError(400, f"the body is not JSON: {error}") from None
+
+
 def _string(
     data: Mapping[str, Any], key: str, limit: int, problems: list[str], *, required: bool = False
 ) -> str | None:
     value = data.get(key)
+    if type(value) is str and len(value) <= limit and (not required or value.strip()):
+        return value
     if value is None:
         if required:
             problems.append(f"{key}: required")

@@ -42,3 +42,23 @@ class InboundMessage:
     channel: str = "test"
     user_key: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+
+    def with_conversation_key(self, conversation_key: str) -> InboundMessage:
+        """A copy for another conversation key (a server keys messages by conversation).
+
+        Written out rather than `dataclasses.replace`, which looks the fields up
+        on every call; tests/engine/test_messages.py checks that no field is lost.
+        """
+        return InboundMessage(
+            conversation_key,
+            self.type,
+            self.text,
+            self.payload,
+            self.media,
+            self.location,
+            self.event,
+            self.goto,
+            self.channel,
+            self.user_key,
+            self.params,
+        )

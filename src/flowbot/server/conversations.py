@@ -17,7 +17,7 @@ import hmac
 import logging
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -216,9 +216,7 @@ class ConversationService:
             except ConflictError:
                 cached = await self._reload(conversation.id)
                 continue
-            conversation = replace(
-                conversation, state=state_json, version=version, updated_at=datetime.now(UTC)
-            )
+            conversation = _saved(conversation, state_json, version, datetime.now(UTC))
             self._remember(conversation, state)
             self.events.emit(
                 "bot.conversation.updated",
@@ -272,7 +270,7 @@ class ConversationService:
         self, program: Program, cached: _Cached, message: InboundMessage, *, created: bool
     ) -> TurnOutcome:
         conversation = cached.conversation
-        inbound = replace(message, conversation_key=conversation.id)
+        inbound = message.with_conversation_key(conversation.id)
         for attempt in range(SAVE_ATTEMPTS):
             result = await run_turn(program, cached.state, inbound, self.ports)
             state_json = result.state.to_json()
@@ -293,7 +291,7 @@ class ConversationService:
                 cached = await self._reload(conversation.id)
                 conversation = cached.conversation
                 continue
-            conversation = replace(conversation, state=state_json, version=version, updated_at=at)
+            conversation = _saved(conversation, state_json, version, at)
             self._remember(conversation, result.state)
             if result.error:
                 logger.warning(
@@ -394,6 +392,18 @@ class ConversationService:
         self._replays[key] = answer
         while len(self._replays) > self._replay_size:
             self._replays.popitem(last=False)
+
+
+def _saved(
+    conversation: Conversation, state: dict[str, Any], version: int, at: datetime
+) -> Conversation:
+    """`conversation` after a save: a new object, as the old one may be in use.
+
+    Not `dataclasses.replace`, which looks the fields up again on every call.
+    """
+    return Conversation(
+        **{**vars(conversation), "state": state, "version": version, "updated_at": at}
+    )
 
 
 def inbound_json(message: InboundMessage) -> dict[str, Any]:
