@@ -235,3 +235,21 @@ async def test_the_last_user_message_is_kept_but_not_open_events(event: str | No
     else:
         result = await chat.click("b", '{"x": 1}')
         assert result.state.last_message == {"type": "postback", "text": "b", "payload": '{"x": 1}'}
+
+
+async def test_a_malformed_inbound_message_gets_the_error_message_not_an_exception() -> None:
+    # A channel adapter bug (a payload that is not a string) must not crash the
+    # turn: the user gets the bot's error message, the state stays consistent.
+    chat = Chat(program_of(_failing_bot()))
+    await chat.open()
+    before = chat.state
+    assert before is not None
+
+    failed = await run_turn(chat.program, before, InboundMessage("c", text="go", payload=123))  # type: ignore[arg-type]
+
+    assert failed.error == "internal error (TypeError)"
+    assert failed.replies == [
+        {"type": "text", "text": "sorry: internal error (TypeError) (step=start)"}
+    ]
+    assert failed.state.navigation is None
+    assert failed.state.params == before.params

@@ -9,6 +9,7 @@ error message alone, never half a scenario followed by an error.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import Any, Final
@@ -28,9 +29,19 @@ from flowbot.format.conditions import ConditionError
 from flowbot.format.models import SystemMessages, id_key
 from flowbot.template import Template, TemplateError
 
-__all__ = ["MAX_STEPS", "TurnResult", "run_turn"]
+__all__ = ["MAX_STEPS", "InternalError", "TurnResult", "run_turn"]
 
 MAX_STEPS: Final = 100
+
+_log = logging.getLogger("flowbot.engine")
+
+
+class InternalError(Exception):
+    """An unexpected exception, named by its type only (its text may hold internals)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"internal error ({type(cause).__name__})")
+
 
 _DEFAULT_PORTS: Final = Ports()
 _DEFAULT_SYSTEM: Final = SystemMessages()
@@ -60,7 +71,16 @@ async def run_turn(
     if message.params:
         # initial params (e.g. the widget's ?param=) are input, kept even if the run fails
         before = replace(before, params={**before.params, **message.params})
-    context = build_context(program.bot_id, message, before, before.params)
+    bad_message: Exception | None = None
+    try:
+        context = build_context(program.bot_id, message, before, before.params)
+    except Exception as exc:
+        # A malformed message from a channel adapter (e.g. a payload that is
+        # not a string): fail the turn from a context without the message.
+        _log.exception("bad inbound message for bot %r", program.bot_id)
+        bad_message = InternalError(exc)
+        message = InboundMessage(message.conversation_key, channel=message.channel)
+        context = build_context(program.bot_id, message, before, before.params)
     run = Run(
         program,
         context,
@@ -69,14 +89,22 @@ async def run_turn(
         before.screen_on_top,
         ports or _DEFAULT_PORTS,
     )
+    if bad_message is not None:
+        return _failed(program, before, message, run, bad_message)
     try:
         start = _start_node(program, before, message, is_new, run)
         if start is None:
             return _idle(program, before, message, run)
         waiting = await _execute(run, start)
+        return _finished(program, before, message, run, waiting)
     except _TURN_ERRORS as exc:
         return _failed(program, before, message, run, exc)
-    return _finished(program, before, message, run, waiting)
+    except Exception as exc:
+        # A bug, in flowbot or below it: the user still gets the bot's error
+        # message and the conversation stays consistent; the traceback goes to
+        # the operator's log, not to the user.
+        _log.exception("turn failed unexpectedly in bot %r", program.bot_id)
+        return _failed(program, before, message, run, InternalError(exc))
 
 
 # --- where a turn starts (SPEC §4.2) -----------------------------------------------
