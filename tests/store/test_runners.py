@@ -1,19 +1,17 @@
-"""The SQLite writer thread: queued writes share a commit, a failure stays alone."""
+"""The SQLite runner: writes of one loop pass share a commit, a failure stays alone."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 
 from flowbot.store import ConflictError, SQLStore
-from flowbot.store.runners import ThreadRunner
+from flowbot.store.runners import LoopRunner
 
 from .contract import said, sample_state, texts
 
@@ -26,34 +24,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLStore]:
     await store.close()
 
 
-class HeldWriter:
-    """Occupies the writer thread so that the next writes queue up behind it."""
-
-    def __init__(self, runner: ThreadRunner) -> None:
-        self.runner = runner
-        self.gate = threading.Event()
-        self.task: asyncio.Future[None] | None = None
-
-    async def __aenter__(self) -> HeldWriter:
-        started = threading.Event()
-
-        def wait_at_gate(_connection: Connection) -> None:
-            started.set()
-            self.gate.wait(10)
-
-        self.task = asyncio.ensure_future(self.runner.write(wait_at_gate))
-        await asyncio.to_thread(started.wait, 10)
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self.gate.set()
-        assert self.task is not None
-        await self.task
-
-
 def count_commits(store: SQLStore) -> list[int]:
     runner = store.runner
-    assert isinstance(runner, ThreadRunner)
+    assert isinstance(runner, LoopRunner)
     commits = [0]
 
     def on_commit(_connection: Any) -> None:
@@ -63,43 +36,38 @@ def count_commits(store: SQLStore) -> list[int]:
     return commits
 
 
-async def test_queued_writes_share_one_commit(store: SQLStore) -> None:
+async def test_writes_of_one_loop_pass_share_one_commit(store: SQLStore) -> None:
     created = [await store.create_conversation("pokemon", "web", f"u{n}", "t") for n in range(5)]
     commits = count_commits(store)
-    runner = store.runner
-    assert isinstance(runner, ThreadRunner)
 
-    async with HeldWriter(runner):
-        saves = [
-            asyncio.ensure_future(store.save_turn(c.id, sample_state(1), [said(c.id)], 0))
-            for c in created
-        ]
-        await asyncio.sleep(0.05)
-        assert commits == [0]
+    saves = [store.save_turn(c.id, sample_state(1), [said(c.id)], 0) for c in created]
     assert await asyncio.gather(*saves) == [1] * 5
 
-    assert commits == [2]  # the held job, then the five queued saves together
+    assert commits == [1]
     for conversation in created:
         assert texts(await store.transcript(conversation.id)) == [conversation.id]
+
+
+async def test_writes_awaited_one_by_one_commit_one_by_one(store: SQLStore) -> None:
+    created = [await store.create_conversation("pokemon", "web", f"u{n}", "t") for n in range(3)]
+    commits = count_commits(store)
+    for conversation in created:
+        await store.save_turn(conversation.id, sample_state(1), [], 0)
+    assert commits == [3]
 
 
 async def test_a_failing_write_in_a_batch_fails_alone(store: SQLStore) -> None:
     first = await store.create_conversation("pokemon", "web", "first", "t")
     second = await store.create_conversation("pokemon", "web", "second", "t")
-    runner = store.runner
-    assert isinstance(runner, ThreadRunner)
 
-    async with HeldWriter(runner):
-        outcomes = asyncio.gather(
-            store.save_turn(first.id, sample_state(1), [said("one")], 0),
-            store.save_turn(second.id, sample_state(1), [said("stale")], 7),
-            store.save_turn(first.id, sample_state(2), [said("two")], 1),
-            store.put_payload("k", "v"),
-            store.save_turn(first.id, sample_state(3), [said("lost")], 1),
-            return_exceptions=True,
-        )
-        await asyncio.sleep(0.05)
-    results = await outcomes
+    results = await asyncio.gather(
+        store.save_turn(first.id, sample_state(1), [said("one")], 0),
+        store.save_turn(second.id, sample_state(1), [said("stale")], 7),
+        store.save_turn(first.id, sample_state(2), [said("two")], 1),
+        store.put_payload("k", "v"),
+        store.save_turn(first.id, sample_state(3), [said("lost")], 1),
+        return_exceptions=True,
+    )
 
     assert results[0] == 1 and results[2] == 2 and results[3] is None
     assert isinstance(results[1], ConflictError) and isinstance(results[4], ConflictError)
@@ -119,11 +87,10 @@ async def test_close_commits_queued_writes_then_refuses_more(tmp_path: Path) -> 
     await store.start()
     created = await store.create_conversation("pokemon", "web", "u", "t")
     runner = store.runner
-    assert isinstance(runner, ThreadRunner)
+    assert isinstance(runner, LoopRunner)
 
-    saves = [store.put_payload(f"k{n}", str(n)) for n in range(20)]
-    pending = asyncio.gather(*saves)
-    await asyncio.sleep(0)
+    pending = asyncio.gather(*[store.put_payload(f"k{n}", str(n)) for n in range(20)])
+    await asyncio.sleep(0)  # the writes are queued, their flush not yet run
     await store.close()
     await pending
     with pytest.raises(RuntimeError, match="closed"):

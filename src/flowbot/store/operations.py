@@ -7,8 +7,7 @@ one executemany INSERT of the transcript rows.
 
 ``save_turn_sqlite`` is the same two statements as plain SQL on the
 ``sqlite3`` connection underneath: the turn's hot path, where SQLAlchemy's
-per-statement work (about half of a save) ran on the writer thread while
-holding the GIL the event loop needs.
+per-statement work was about half of a save.
 """
 
 from __future__ import annotations

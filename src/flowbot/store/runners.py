@@ -6,40 +6,36 @@ Every store operation is written once, as a plain function taking a
 - ``AsyncEngineRunner`` (PostgreSQL via asyncpg): ``AsyncConnection.run_sync``
   on the event loop, one transaction per operation; each statement awaits
   the driver.
-- ``ThreadRunner`` (SQLite via the standard ``sqlite3`` module): the whole
-  operation in ONE hand-off to a thread. Reads run on a few reader threads,
-  which WAL lets run beside the writer. Writes queue for the single writer
-  thread (SQLite has one writer at a time: they wait here, not in busy-timeout
-  retries), which runs the writes queued while it was busy in one
-  transaction, in order — group commit: one commit and one fsync for many
-  turns when many users talk at once. If any write of a batch raises, the
-  batch is rolled back and each write runs again in its own transaction, so
-  every write behaves exactly as if it had committed alone.
+- ``LoopRunner`` (SQLite via the standard ``sqlite3`` module): on the event
+  loop's own thread. Writes made during one pass of the loop share one
+  transaction, flushed by a callback on the next pass — group commit: one
+  commit for many turns when many users talk at once. If any write of a
+  batch raises, the batch is rolled back and each write runs again in its
+  own transaction, so every write behaves exactly as if it had committed
+  alone.
 
 Why not aiosqlite: it hands every cursor, execute, fetch and close to its
 thread separately — about nine hand-offs per saved turn, which capped
-``save_turn`` at ~800/s, against several thousand here (bench/store.py).
+``save_turn`` at ~800/s. Why not one writer thread: that was the previous
+design; the GIL hand-overs between the loop and the writer cost more than
+the thread saved (bench/http.py: 3,975 against 5,285 turns/s in one run).
 
-Cancelling the awaiting task does not stop an operation already handed to a
-thread: it finishes and commits, like a request already sent to PostgreSQL;
-the version check makes retrying the turn safe either way.
+Cancelling the awaiting task does not withdraw a queued write: it is flushed
+and committed, like a request already sent to PostgreSQL; the version check
+makes retrying the turn safe either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from queue import SimpleQueue
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["AsyncEngineRunner", "Runner", "ThreadRunner"]
+__all__ = ["AsyncEngineRunner", "LoopRunner", "Runner"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,85 +75,14 @@ class AsyncEngineRunner:
         await self.engine.dispose()
 
 
-class ThreadRunner:
-    def __init__(self, engine: Engine, readers: int = 4) -> None:
-        self.engine = engine
-        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="flowbot-sqlite-reader")
-        self._jobs: SimpleQueue[_WriteJob | None] = SimpleQueue()
-        self._closed = False
-        self._writer = threading.Thread(
-            target=_write_loop, args=(engine, self._jobs), name="flowbot-sqlite-writer", daemon=True
-        )
-        self._writer.start()
-
-    async def read(
-        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        def call(connection: Connection) -> T:
-            return operation(connection, *args, **kwargs)
-
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, _on_connection, self.engine, call)
-
-    async def write(
-        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        if self._closed:
-            raise RuntimeError("the store is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-
-        def call(connection: Connection) -> T:
-            return operation(connection, *args, **kwargs)
-
-        self._jobs.put(_WriteJob(call, future, loop))
-        return await future
-
-    async def close(self) -> None:
-        # Queued writes finish first: a turn handed to the writer is committed.
-        self._closed = True
-        self._jobs.put(None)
-        await asyncio.to_thread(self._shut_down)
-
-    def _shut_down(self) -> None:
-        self._writer.join()
-        self._readers.shutdown(wait=True)
-        self.engine.dispose()
-
-
 @dataclass(slots=True)
 class _WriteJob:
     call: Callable[[Connection], Any]
     future: asyncio.Future[Any]
-    loop: asyncio.AbstractEventLoop
 
 
 # (True, result) or (False, exception)
 _Outcome = tuple[bool, Any]
-
-# Writes queued while one batch commits share the next transaction: one commit
-# (and one wake-up of the event loop) for many turns when many users talk.
-MAX_BATCH = 64
-
-
-def _write_loop(engine: Engine, jobs: SimpleQueue[_WriteJob | None]) -> None:
-    # One connection for the thread's life: no pool checkout and reset per batch.
-    with engine.connect() as connection:
-        while True:
-            job = jobs.get()
-            if job is None:
-                return
-            batch = [job]
-            stopping = False
-            while len(batch) < MAX_BATCH and not jobs.empty():
-                queued = jobs.get()
-                if queued is None:
-                    stopping = True
-                    break
-                batch.append(queued)
-            _settle_all(batch, _run_batch(connection, batch))
-            if stopping:
-                return
 
 
 def _run_batch(connection: Connection, batch: list[_WriteJob]) -> list[_Outcome]:
@@ -185,22 +110,6 @@ def _run_alone(connection: Connection, job: _WriteJob) -> _Outcome:
         return False, error
 
 
-def _settle_all(batch: list[_WriteJob], outcomes: list[_Outcome]) -> None:
-    """Hand the outcomes to their loops: one wake-up per loop, not one per job."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], _Outcome]]] = {}
-    for job, outcome in zip(batch, outcomes, strict=True):
-        by_loop.setdefault(job.loop, []).append((job.future, outcome))
-    for loop, settled in by_loop.items():
-        # A closed loop raises RuntimeError: nobody awaits its futures any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle_batch, settled)
-
-
-def _settle_batch(settled: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
-    for future, outcome in settled:
-        _settle(future, outcome)
-
-
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
     if future.cancelled():
         return
@@ -211,6 +120,77 @@ def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
         future.set_exception(value)
 
 
-def _on_connection(engine: Engine, call: Callable[[Connection], T]) -> T:
-    with engine.connect() as connection:
-        return call(connection)
+class LoopRunner:
+    """SQLite on the event loop's own thread, with group commit per loop tick.
+
+    Writes made during one pass of the event loop are queued and flushed
+    together by a callback scheduled for the next pass: one transaction and
+    one commit for all of them, and no thread hand-off at all. A WAL commit
+    with synchronous=NORMAL does not wait for the disk, so a flush costs
+    about what its statements cost in C; handing them to a thread instead
+    cost more in GIL hand-overs than it saved (bench/http.py).
+
+    The price: while a flush runs, the loop runs nothing else, and a lock
+    held by ANOTHER process on the same file would make it wait (busy
+    timeout). One server process per SQLite file is the supported set-up;
+    several processes share PostgreSQL.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+        self._pending: list[_WriteJob] = []
+        self._flush_scheduled = False
+        self._closed = False
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
+
+    async def read(
+        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        connection = self._connect()
+        try:
+            return operation(connection, *args, **kwargs)
+        finally:
+            # end the implicit read transaction so the next flush can begin its own
+            connection.rollback()
+
+    async def write(
+        self, operation: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def call(connection: Connection) -> T:
+            return operation(connection, *args, **kwargs)
+
+        self._pending.append(_WriteJob(call, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            outcomes = _run_batch(self._connect(), batch)
+        except Exception as error:  # e.g. the database cannot be opened: fail them all
+            outcomes = [(False, error)] * len(batch)
+        for job, outcome in zip(batch, outcomes, strict=True):
+            _settle(job.future, outcome)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._flush()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.engine.dispose()

@@ -4,21 +4,21 @@ One code path serves both databases: each operation is one function in
 ``flowbot.store.operations`` over a SQLAlchemy ``Connection``, using Core
 statements compiled once. Where it runs is the runner's business
 (``flowbot.store.runners``): asyncpg through ``AsyncConnection.run_sync`` on
-PostgreSQL, one hand-off to a dedicated thread on SQLite (the standard
-``sqlite3`` module; ``sqlite+aiosqlite`` URLs are accepted and mean the same
-file).
+PostgreSQL, the event loop's own thread on SQLite (the standard ``sqlite3``
+module; ``sqlite+aiosqlite`` URLs are accepted and mean the same file).
 
 SQLite
     Connections use WAL, ``synchronous=NORMAL``, foreign keys on and a busy
-    timeout. Writes of one ``SQLStore`` run on its single writer thread, in
-    order, and writes that queued up meanwhile share one commit (see
-    ``flowbot.store.runners``); reads run beside them on reader threads.
-    A write returns only after its commit. With WAL and NORMAL a committed
-    turn survives the process crashing or being killed; a power cut or OS
-    crash may lose the turns committed since the WAL was last synced (the
-    database stays consistent). ``SQLStore(url, sqlite_synchronous="FULL")``
-    syncs the WAL on every commit instead: one fsync per commit, shared by the
-    turns of a group commit (bench/store.py prints both figures).
+    timeout. Statements run on the event loop's thread, in order, and the
+    writes made during one pass of the loop share one commit (see
+    ``flowbot.store.runners``). A write returns only after its commit. One
+    server process per SQLite file: several processes share PostgreSQL.
+    With WAL and NORMAL a committed turn survives the process crashing or
+    being killed; a power cut or OS crash may lose the turns committed since
+    the WAL was last synced (the database stays consistent).
+    ``SQLStore(url, sqlite_synchronous="FULL")`` syncs the WAL on every commit
+    instead: one fsync per commit, shared by the turns of a group commit, and
+    the loop waits for it (bench/store.py prints both figures).
 
 PostgreSQL
     Every commit is durable. ``SQLStore(url, schema="name")`` keeps the tables
@@ -62,13 +62,12 @@ from flowbot.store.base import (
     encode_entry,
     utc_now,
 )
-from flowbot.store.runners import AsyncEngineRunner, Runner, ThreadRunner
+from flowbot.store.runners import AsyncEngineRunner, LoopRunner, Runner
 from flowbot.store.urls import database_url
 
 __all__ = ["SQLStore"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_READERS = 4
 
 
 class SQLStore:
@@ -199,11 +198,10 @@ class SQLStore:
 
     def _create_runner(self) -> Runner:
         if self.backend == "sqlite":
-            engine = create_engine(
-                self.url, pool_size=SQLITE_READERS + 1, max_overflow=SQLITE_READERS
-            )
+            # one connection, on the loop's thread (LoopRunner)
+            engine = create_engine(self.url, pool_size=1, max_overflow=1)
             event.listen(engine, "connect", self._configure_sqlite)
-            return ThreadRunner(engine, readers=SQLITE_READERS)
+            return LoopRunner(engine)
         connect_args: dict[str, Any] = {}
         if self.schema is not None:
             connect_args["server_settings"] = {"search_path": self.schema}
