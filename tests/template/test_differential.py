@@ -162,6 +162,18 @@ def statements(draw: st.DrawFn, depth: int) -> str:
 @example(template="  {{#each a}}\n{{@key}}={{.}}\n  {{/each}}", context={"a": {"b": 1, "1": 2}})
 @example(template="{{a}}{{b}}{{#c}}{{/c}}{{a}}{{b}}{{#c}}{{/c}}{{a}}", context={"a": 1, "b": True})
 @example(template="{{a}} {{a.b}} {{a.length}}", context={"a": [1, [2, None], {"b": 1.5}]})
+# block helpers hand a null context to their blocks as an empty object
+@example(
+    template="{{~#items~}}{{~#if a~}}{{~else~}}{{~this~}}{{~/if~}}{{~/items~}}",
+    context={"a": None, "items": [None]},
+)
+@example(
+    template="{{#each i}}{{#with x}}a{{else}}{{this}}{{/with}}|{{/each}}", context={"i": [None, 1]}
+)
+@example(
+    template="{{#each i}}{{#each x}}{{else}}{{this}}{{/each}}|{{/each}}", context={"i": [None]}
+)
+@example(template="{{#each i}}{{#x}}{{else}}{{this}}{{/x}}|{{/each}}", context={"i": [None]})
 def test_templates_render_like_handlebars(
     handlebars: NodeOracle, template: str, context: Any
 ) -> None:

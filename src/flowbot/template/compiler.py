@@ -220,21 +220,32 @@ def _or_empty(evaluate: Eval) -> Render:
     return raw
 
 
+# handlebars.js calls a block helper with `this` = the context, or a sealed
+# empty object when the context is null or undefined (an #each over [null],
+# say); the helper hands that `this` to its blocks, where `{{this}}` then
+# prints "[object Object]". Never mutated.
+_NULL_CONTEXT: Final[dict[str, Any]] = {}
+
+
+def _this(ctx: Any) -> Any:
+    return _NULL_CONTEXT if ctx is None or ctx is UNDEFINED else ctx
+
+
 def _if(value: Eval, include_zero: Eval | None, fn: Render, inverse: Render) -> Render:
     def render(ctx: Any, env: Env) -> Any:
         condition = value(ctx, env)
         if truthy(condition):
             if type(condition) is list and not condition:
-                return inverse(ctx, env)
-            return fn(ctx, env)
+                return inverse(_this(ctx), env)
+            return fn(_this(ctx), env)
         if (
             include_zero is not None
             and condition == 0
             and type(condition) in (int, float)
             and truthy(include_zero(ctx, env))
         ):
-            return fn(ctx, env)
-        return inverse(ctx, env)
+            return fn(_this(ctx), env)
+        return inverse(_this(ctx), env)
 
     return render
 
@@ -243,7 +254,7 @@ def _with(value: Eval, fn: Render, inverse: Render) -> Render:
     def render(ctx: Any, env: Env) -> Any:
         context = value(ctx, env)
         if is_empty(context):
-            return inverse(ctx, env)
+            return inverse(_this(ctx), env)
         return fn(context, with_context(env, context, env.data))
 
     return render
@@ -293,7 +304,7 @@ def _iterate(collection: Any, fn: Render, env: Env, mode: _Mode) -> str | None:
 def _each(value: Eval, fn: Render, inverse: Render, mode: _Mode) -> Render:
     def render(ctx: Any, env: Env) -> Any:
         output = _iterate(value(ctx, env), fn, env, mode)
-        return inverse(ctx, env) if output is None else output
+        return inverse(_this(ctx), env) if output is None else output
 
     return render
 
@@ -303,6 +314,8 @@ def _block_helper_missing(value: Eval, fn: Render, inverse: Render, mode: _Mode)
 
     def render(ctx: Any, env: Env) -> Any:
         context = value(ctx, env)
+        # handlebars.js calls blockHelperMissing with `this` = the context
+        # itself, null included (unlike the named helpers above)
         if context is True:
             return fn(ctx, env)
         if context is False or context is None or context is UNDEFINED:
