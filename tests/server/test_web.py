@@ -185,10 +185,14 @@ async def test_state_survives_a_new_app_on_the_same_database(serve_asgi: AppFact
         assert texts(await user.send(**choose("Bulbasaur"))) == ["Bulbasaur! An excellent choice."]
 
 
-class FailingSaves(SQLStore):
-    """A real SQLite store whose next `failures` saves fail (a database hiccup)."""
+class FlakySaves(SQLStore):
+    """A real SQLite store whose next saves raise `errors`, one each, then work again.
 
-    failures = 0
+    An `OSError` is a database hiccup; a `ConflictError` is another process
+    saving first, so the server must reload and run the turn again.
+    """
+
+    errors: tuple[Exception, ...] = ()
 
     async def save_turn(
         self,
@@ -197,23 +201,23 @@ class FailingSaves(SQLStore):
         entries: list[TranscriptEntry],
         expected_version: int,
     ) -> int:
-        if self.failures:
-            self.failures -= 1
-            raise OSError("disk I/O error")
+        if self.errors:
+            error, self.errors = self.errors[0], self.errors[1:]
+            raise error
         return await super().save_turn(conversation_id, state, entries, expected_version)
 
 
 async def test_a_failed_save_leaves_the_stored_state_untouched(
     serve_asgi: AppFactory, settings: Any
 ) -> None:
-    store = FailingSaves(settings.database)
+    store = FlakySaves(settings.database)
     async with serve_asgi(store=store) as client:
         user = Conversation(client, "hiccup")
         await user.send()
         before = (
             await client.get(f"/api/conversations/{user.conversation_id}", headers=API)
         ).json()
-        store.failures = 1
+        store.errors = (OSError("disk I/O error"),)
         failed = await user.post(**choose("Squirtle"))
         assert failed.status_code == 500
         assert failed.json() == {"error": "internal error; see the server log"}
@@ -223,30 +227,12 @@ async def test_a_failed_save_leaves_the_stored_state_untouched(
         assert texts(await user.send(**choose("Squirtle"))) == ["Squirtle! An excellent choice."]
 
 
-class ConflictOnce(SQLStore):
-    """Another process saves first once: the server must reload and run the turn again."""
-
-    conflicts = 0
-
-    async def save_turn(
-        self,
-        conversation_id: str,
-        state: dict[str, Any],
-        entries: list[TranscriptEntry],
-        expected_version: int,
-    ) -> int:
-        if self.conflicts:
-            self.conflicts -= 1
-            raise ConflictError("someone else saved first")
-        return await super().save_turn(conversation_id, state, entries, expected_version)
-
-
 async def test_a_save_conflict_reruns_the_turn(serve_asgi: AppFactory, settings: Any) -> None:
-    store = ConflictOnce(settings.database)
+    store = FlakySaves(settings.database)
     async with serve_asgi(store=store) as client:
         user = Conversation(client, "conflict")
         await user.send()
-        store.conflicts = 1
+        store.errors = (ConflictError("someone else saved first"),)
         assert texts(await user.send(**choose("Charmander"))) == [
             "Charmander! An excellent choice."
         ]
@@ -260,9 +246,9 @@ async def test_a_save_conflict_reruns_the_turn(serve_asgi: AppFactory, settings:
 async def test_a_conversation_whose_first_turn_failed_hands_its_token_out_again(
     serve_asgi: AppFactory, settings: Any
 ) -> None:
-    store = FailingSaves(settings.database)
+    store = FlakySaves(settings.database)
     async with serve_asgi(store=store) as client:
-        store.failures = 1
+        store.errors = (OSError("disk I/O error"),)
         user = Conversation(client, "unlucky")
         assert (await user.post()).status_code == 500
         opened = await user.send()

@@ -8,6 +8,7 @@ on the ``Store`` protocol and the dataclasses here.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -25,6 +26,7 @@ __all__ = [
     "TranscriptEntry",
     "dump_json",
     "encode_entry",
+    "new_conversation",
     "to_utc",
     "utc_now",
 ]
@@ -49,6 +51,10 @@ class ConversationExistsError(ConflictError):
     A subclass of ``ConflictError`` so that a "reload and retry" handler covers
     both races (two first messages of a new user arriving at once).
     """
+
+    @classmethod
+    def for_user(cls, bot_id: str, channel: str, user_key: str) -> ConversationExistsError:
+        return cls(f"conversation for bot {bot_id!r} channel {channel!r} user {user_key!r} exists")
 
 
 class ConversationNotFoundError(StoreError, LookupError):
@@ -142,6 +148,22 @@ def dump_json(value: Any) -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_conversation(bot_id: str, channel: str, user_key: str, token: str) -> Conversation:
+    """What ``create_conversation`` stores: a fresh id, no state yet, version 0."""
+    now = utc_now()
+    return Conversation(
+        id=uuid.uuid4().hex,
+        bot_id=bot_id,
+        channel=channel,
+        user_key=user_key,
+        token=token,
+        state=None,
+        version=0,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def to_utc(moment: datetime) -> datetime:

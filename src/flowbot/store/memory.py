@@ -8,7 +8,6 @@ both, and mutating a returned dict never changes what is stored.
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +21,7 @@ from flowbot.store.base import (
     TranscriptEntry,
     dump_json,
     encode_entry,
+    new_conversation,
     utc_now,
 )
 
@@ -57,21 +57,8 @@ class MemoryStore:
     ) -> Conversation:
         user = (bot_id, channel, user_key)
         if user in self._by_user:
-            raise ConversationExistsError(
-                f"conversation for bot {bot_id!r} channel {channel!r} user {user_key!r} exists"
-            )
-        now = utc_now()
-        conversation = Conversation(
-            id=uuid.uuid4().hex,
-            bot_id=bot_id,
-            channel=channel,
-            user_key=user_key,
-            token=token,
-            state=None,
-            version=0,
-            created_at=now,
-            updated_at=now,
-        )
+            raise ConversationExistsError.for_user(bot_id, channel, user_key)
+        conversation = new_conversation(bot_id, channel, user_key, token)
         self._rows[conversation.id] = _Row(conversation)
         self._by_user[user] = conversation.id
         return self._read(self._rows[conversation.id])

@@ -45,7 +45,6 @@ Migrations
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Literal
 
 from sqlalchemy import create_engine, event
@@ -60,6 +59,7 @@ from flowbot.store.base import (
     TranscriptEntry,
     dump_json,
     encode_entry,
+    new_conversation,
     utc_now,
 )
 from flowbot.store.runners import AsyncEngineRunner, LoopRunner, Runner
@@ -134,24 +134,11 @@ class SQLStore:
     async def create_conversation(
         self, bot_id: str, channel: str, user_key: str, token: str
     ) -> Conversation:
-        now = utc_now()
-        conversation = Conversation(
-            id=uuid.uuid4().hex,
-            bot_id=bot_id,
-            channel=channel,
-            user_key=user_key,
-            token=token,
-            state=None,
-            version=0,
-            created_at=now,
-            updated_at=now,
-        )
+        conversation = new_conversation(bot_id, channel, user_key, token)
         try:
             await self.runner.write(operations.insert_conversation, conversation)
         except IntegrityError as error:
-            raise ConversationExistsError(
-                f"conversation for bot {bot_id!r} channel {channel!r} user {user_key!r} exists"
-            ) from error
+            raise ConversationExistsError.for_user(bot_id, channel, user_key) from error
         return conversation
 
     async def find_conversation(

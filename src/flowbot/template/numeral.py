@@ -150,13 +150,18 @@ def _number_to_format(value: float, fmt: str) -> str:
     return output
 
 
-def _format_bps(value: float, fmt: str) -> str:
-    space = " " if " BPS" in fmt else ""
-    fmt = re.sub(r"\s?BPS", "", fmt, count=1)
-    output = _number_to_format(value * 10000, fmt)
+def _format_scaled(value: float, fmt: str, scale: int, unit: str) -> str:
+    """`value * scale` followed by `unit` (inside a closing parenthesis): % and BPS."""
+    space = " " if " " + unit in fmt else ""
+    fmt = re.sub(r"\s?" + re.escape(unit), "", fmt, count=1)
+    output = _number_to_format(value * scale, fmt)
     if ")" in output:
-        return output[:-1] + space + "BPS" + output[-1:]
-    return output + space + "BPS"
+        return output[:-1] + space + unit + output[-1:]
+    return output + space + unit
+
+
+def _format_bps(value: float, fmt: str) -> str:
+    return _format_scaled(value, fmt, 10000, "BPS")
 
 
 def _format_bytes(value: float, fmt: str) -> str:
@@ -229,12 +234,7 @@ def _format_ordinal(value: float, fmt: str) -> str:
 
 
 def _format_percentage(value: float, fmt: str) -> str:
-    space = " " if " %" in fmt else ""
-    fmt = re.sub(r"\s?%", "", fmt, count=1)
-    output = _number_to_format(value * 100, fmt)
-    if ")" in output:
-        return output[:-1] + space + "%" + output[-1:]
-    return output + space + "%"
+    return _format_scaled(value, fmt, 100, "%")
 
 
 def _format_time(value: float, fmt: str) -> str:

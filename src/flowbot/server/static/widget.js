@@ -48,6 +48,29 @@
     image: "M4.5 5.5h15v13h-15zM4.5 15.5l4.5-4.5 4 4 2.5-2.5 4 4M15.5 9.5h.01",
   };
 
+  // The dark palette, for the OS preference and for data-theme="dark" alike.
+  const DARK_THEME = `
+  --fb-accent: #818cf8;
+  --fb-accent-hover: #a5b4fc;
+  --fb-accent-text: #0d0f1a;
+  --fb-accent-soft: rgba(129, 140, 248, 0.14);
+  --fb-page-bg: #07080b;
+  --fb-bg: #101216;
+  --fb-surface: #1a1d23;
+  --fb-text: #e8eaee;
+  --fb-muted: #9aa1ad;
+  --fb-border: #2b3039;
+  --fb-bot-bg: #1f232b;
+  --fb-user-bg: #6366f1;
+  --fb-user-text: #ffffff;
+  --fb-media-bg: linear-gradient(135deg, #272b45, #1f2233);
+  --fb-notice-bg: #3a2f10;
+  --fb-notice-text: #ffe08a;
+  --fb-error: #ff8a80;
+  --fb-shadow: none;
+  --fb-panel-shadow: 0 12px 48px rgba(0, 0, 0, 0.6);
+`;
+
   const CSS = `
 :where(.fb-root) {
   --fb-font: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Apple SD Gothic Neo",
@@ -81,49 +104,9 @@
   --fb-z: 2147483000;
 }
 @media (prefers-color-scheme: dark) {
-  :where(.fb-root:not([data-theme="light"])) {
-    --fb-accent: #818cf8;
-    --fb-accent-hover: #a5b4fc;
-    --fb-accent-text: #0d0f1a;
-    --fb-accent-soft: rgba(129, 140, 248, 0.14);
-    --fb-page-bg: #07080b;
-    --fb-bg: #101216;
-    --fb-surface: #1a1d23;
-    --fb-text: #e8eaee;
-    --fb-muted: #9aa1ad;
-    --fb-border: #2b3039;
-    --fb-bot-bg: #1f232b;
-    --fb-user-bg: #6366f1;
-    --fb-user-text: #ffffff;
-    --fb-media-bg: linear-gradient(135deg, #272b45, #1f2233);
-    --fb-notice-bg: #3a2f10;
-    --fb-notice-text: #ffe08a;
-    --fb-error: #ff8a80;
-    --fb-shadow: none;
-    --fb-panel-shadow: 0 12px 48px rgba(0, 0, 0, 0.6);
-  }
+  :where(.fb-root:not([data-theme="light"])) {${DARK_THEME}}
 }
-:where(.fb-root[data-theme="dark"]) {
-  --fb-accent: #818cf8;
-  --fb-accent-hover: #a5b4fc;
-  --fb-accent-text: #0d0f1a;
-  --fb-accent-soft: rgba(129, 140, 248, 0.14);
-  --fb-page-bg: #07080b;
-  --fb-bg: #101216;
-  --fb-surface: #1a1d23;
-  --fb-text: #e8eaee;
-  --fb-muted: #9aa1ad;
-  --fb-border: #2b3039;
-  --fb-bot-bg: #1f232b;
-  --fb-user-bg: #6366f1;
-  --fb-user-text: #ffffff;
-  --fb-media-bg: linear-gradient(135deg, #272b45, #1f2233);
-  --fb-notice-bg: #3a2f10;
-  --fb-notice-text: #ffe08a;
-  --fb-error: #ff8a80;
-  --fb-shadow: none;
-  --fb-panel-shadow: 0 12px 48px rgba(0, 0, 0, 0.6);
-}
+:where(.fb-root[data-theme="dark"]) {${DARK_THEME}}
 .fb-root, .fb-root *, .fb-root *::before, .fb-root *::after { box-sizing: border-box; }
 .fb-root {
   font-family: var(--fb-font); font-size: var(--fb-font-size); line-height: 1.45;
