@@ -128,9 +128,11 @@ def test_truncate_defaults_and_edge_lengths() -> None:
     assert truncate("abcdef", 6) == "abcdef"
 
 
-def test_mask_shows_the_text_unchanged() -> None:
-    assert HELPERS["MASK"]("010-1234-5678") == "010-1234-5678"
-    assert HELPERS["MASK"]("secret", "1h") == "secret"
+def test_mask_wraps_the_text_in_markers_whatever_the_schedule() -> None:
+    assert HELPERS["MASK"]("010-1234-5678") == "\ue000010-1234-5678\ue001"
+    assert HELPERS["MASK"]("secret", "1h") == "\ue000secret\ue001"
+    assert HELPERS["MASK"](1234) == "\ue0001234\ue001"
+    assert HELPERS["MASK"](None) == ""
 
 
 def test_date_uses_the_injected_clock() -> None:

@@ -25,6 +25,13 @@ def test_renders_a_template_against_a_context() -> None:
     assert result.stdout == "안녕하세요 Kim님 (VIP)\n"
 
 
+def test_prints_masked_text_as_the_user_sees_it() -> None:
+    context = '{"params": {"card": "4111"}}'
+    result = runner.invoke(app, ["template", "card {{MASK(card)}}", "--context", context])
+    assert result.exit_code == 0
+    assert result.stdout == "card 4111\n"
+
+
 def test_syntax_error_prints_line_and_column() -> None:
     result = runner.invoke(app, ["template", "line one\n{{#if x}}", "--context", "{}"])
     assert result.exit_code == 1

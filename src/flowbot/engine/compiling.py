@@ -20,6 +20,7 @@ from flowbot.template import (
     compile_template,
     compile_value,
 )
+from flowbot.template.masking import mentions_mask
 
 __all__ = [
     "NodeCompiler",
@@ -85,6 +86,8 @@ class NodeCompiler:
         self.problems = problems
         self.flow_id = flow_id
         self.node_id = node_id
+        # whether a template here may call MASK: the engine then stars logged replies
+        self.uses_mask = False
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(
@@ -92,6 +95,8 @@ class NodeCompiler:
         )
 
     def template(self, source: str, path: str) -> Template | None:
+        if "MASK" in source:
+            self.uses_mask = True
         try:
             return compile_template(source)
         except TemplateSyntaxError as exc:
@@ -101,6 +106,8 @@ class NodeCompiler:
     def value(self, value: Any, path: str) -> Renderable | None:
         if is_static(value):
             return StaticValue(value)
+        if not self.uses_mask and mentions_mask(value):
+            self.uses_mask = True
         try:
             return compile_value(value)
         except TemplateSyntaxError as exc:

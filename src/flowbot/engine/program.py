@@ -68,6 +68,7 @@ class CompiledFlow:
     title: str | None
     nodes: dict[str, CompiledNode]
     entry: CompiledNode | None = None
+    uses_mask: bool = False  # a template of this flow may call MASK
 
 
 @dataclass(slots=True, frozen=True)
@@ -88,7 +89,16 @@ class SessionRules:
 class Program:
     """A loaded bot. Build it with `load_program`."""
 
-    __slots__ = ("bot", "bot_id", "fallback_flow", "flows", "session", "start_flow", "system")
+    __slots__ = (
+        "bot",
+        "bot_id",
+        "fallback_flow",
+        "flows",
+        "session",
+        "start_flow",
+        "system",
+        "uses_mask",
+    )
 
     def __init__(
         self,
@@ -99,6 +109,8 @@ class Program:
         fallback_flow: CompiledFlow,
         system: SystemTemplates,
         session: SessionRules,
+        *,
+        uses_mask: bool = False,
     ) -> None:
         self.bot = bot
         self.bot_id = bot_id
@@ -107,6 +119,8 @@ class Program:
         self.fallback_flow = fallback_flow
         self.system = system
         self.session = session
+        # decided at load: a bot that never calls MASK skips the reply walk
+        self.uses_mask = uses_mask
 
     def flow_ids(self) -> list[str]:
         return list(self.flows)
@@ -161,7 +175,7 @@ def _load_program(bot: Bot, bot_id: str, source: str) -> Program:
             flows, preference.fallback_flow_id, "preference.fallbackFlowId", source, problems
         )
     )
-    system = _compile_system(bot, source, problems)
+    system, system_masks = _compile_system(bot, source, problems)
     errors = [problem for problem in problems if problem.is_error]
     if errors:
         raise BotLoadError(_unique(problems))
@@ -179,6 +193,7 @@ def _load_program(bot: Bot, bot_id: str, source: str) -> Program:
             welcome_on_session_start=rules.welcome_on_session_start,
             welcome_on_message_without_session=rules.welcome_on_message_without_session,
         ),
+        uses_mask=system_masks or any(flow.uses_mask for flow in flows.values()),
     )
 
 
@@ -208,7 +223,10 @@ def _preferred_flow(
     return flow
 
 
-def _compile_system(bot: Bot, source: str, problems: list[Problem]) -> SystemTemplates | None:
+def _compile_system(
+    bot: Bot, source: str, problems: list[Problem]
+) -> tuple[SystemTemplates | None, bool]:
+    """The system message templates, and whether one may call MASK."""
     messages = bot.preference.system_message
     compiler = NodeCompiler(source, problems, None, None)
     compiled = {
@@ -221,8 +239,8 @@ def _compile_system(bot: Bot, source: str, problems: list[Problem]) -> SystemTem
         )
     }
     if any(template is None for template in compiled.values()):
-        return None
-    return SystemTemplates(**compiled)  # type: ignore[arg-type]
+        return None, compiler.uses_mask
+    return SystemTemplates(**compiled), compiler.uses_mask  # type: ignore[arg-type]
 
 
 def _compile_flow(flow: Flow, source: str, problems: list[Problem]) -> CompiledFlow:
@@ -252,6 +270,7 @@ def _compile_flow(flow: Flow, source: str, problems: list[Problem]) -> CompiledF
             handler=handler,
             data=handler.compile(node_model, compiler),
         )
+        compiled.uses_mask = compiled.uses_mask or compiler.uses_mask
         models.append((node_model, compiled_node))
     for node_model, compiled_node in models:
         compiled_node.edges = _compile_edges(node_model, compiled, source, problems)

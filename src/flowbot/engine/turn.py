@@ -28,6 +28,7 @@ from flowbot.engine.trace import TraceStep
 from flowbot.format.conditions import ConditionError
 from flowbot.format.models import SystemMessages, id_key
 from flowbot.template import Template, TemplateError
+from flowbot.template.masking import contains_mask, reveal_value, star_value
 
 __all__ = ["MAX_STEPS", "InternalError", "TurnResult", "run_turn"]
 
@@ -52,11 +53,19 @@ _TURN_ERRORS: Final = (TurnError, TemplateError, ConditionError)
 
 @dataclass(slots=True)
 class TurnResult:
+    """What a turn did. `replies` and `quick_replies` are what the user sees.
+
+    `logged_replies` is None unless a reply holds a MASK span: then it holds
+    the same replies with masked text starred, for transcripts and event
+    webhooks (callers log `replies` when it is None).
+    """
+
     state: ConversationState
     replies: list[dict[str, Any]]
     quick_replies: list[dict[str, Any]] = field(default_factory=list)
     trace: list[TraceStep] = field(default_factory=list)
     error: str | None = None
+    logged_replies: list[dict[str, Any]] | None = None
 
 
 async def run_turn(
@@ -290,7 +299,7 @@ def _finished(
         last_message=_last_message(before, message),
     )
     quick_replies = run.quick_replies if waiting is not None else []
-    return TurnResult(state, replies, quick_replies, run.trace, None)
+    return _result(program, state, replies, quick_replies, run.trace, None)
 
 
 def _idle(
@@ -305,7 +314,7 @@ def _idle(
                 quick_replies = render_quick_replies(waiting, run.context)
             except _TURN_ERRORS:
                 quick_replies = []
-        return TurnResult(before, [], quick_replies, run.trace, None)
+        return _result(program, before, [], quick_replies, run.trace, None)
     state = replace(before, current=None, visit_count=0, prev=before.current)
     return TurnResult(state, [], [], run.trace, None)
 
@@ -330,4 +339,25 @@ def _failed(
         error=error,
         last_message=_last_message(before, message),
     )
-    return TurnResult(state, [reply], [], run.trace, error)
+    return _result(program, state, [reply], [], run.trace, error)
+
+
+def _result(
+    program: Program,
+    state: ConversationState,
+    replies: list[dict[str, Any]],
+    quick_replies: list[dict[str, Any]],
+    trace: list[TraceStep],
+    error: str | None,
+) -> TurnResult:
+    if not program.uses_mask:
+        return TurnResult(state, replies, quick_replies, trace, error)
+    # One walk tells whether any marker is there (user text may bring stray
+    # ones too): the shown replies never carry markers, the logged ones star.
+    logged = None
+    if contains_mask(replies):
+        logged = star_value(replies)
+        replies = reveal_value(replies)
+    if contains_mask(quick_replies):
+        quick_replies = reveal_value(quick_replies)
+    return TurnResult(state, replies, quick_replies, trace, error, logged)

@@ -276,7 +276,7 @@ class ConversationService:
             state_json = result.state.to_json()
             at = datetime.now(UTC)
             entries = [TranscriptEntry("in", inbound_json(inbound), at)]
-            entries.extend(TranscriptEntry("out", reply, at) for reply in result.replies)
+            entries.extend(TranscriptEntry("out", reply, at) for reply in _logged(result))
             try:
                 version = await self.store.save_turn(
                     conversation.id, state_json, entries, conversation.version
@@ -318,7 +318,7 @@ class ConversationService:
                 data={"channel": conversation.channel, "userKey": conversation.user_key},
             )
         events.emit("bot.message.received", **ids, data={"message": inbound_json(inbound)})
-        for reply in result.replies:
+        for reply in _logged(result):
             events.emit("bot.message.sent", **ids, data={"message": reply})
         events.emit(
             "bot.conversation.updated",
@@ -439,3 +439,8 @@ def _may_use(conversation: Conversation, token: str | None) -> bool:
 
 def _lock_key(key: tuple[str, str, str]) -> str:
     return "\x00".join(key)
+
+
+def _logged(result: TurnResult) -> list[dict[str, Any]]:
+    """The replies as stored and sent to event webhooks: MASK spans starred."""
+    return result.replies if result.logged_replies is None else result.logged_replies

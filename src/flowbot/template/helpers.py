@@ -23,6 +23,7 @@ from typing import Any
 from flowbot.template.josa import attach_josa
 from flowbot.template.jsnumbers import js_to_number
 from flowbot.template.jsvalues import js_string
+from flowbot.template.masking import mask
 from flowbot.template.moment import format_date
 from flowbot.template.numeral import format_number
 
@@ -151,10 +152,17 @@ def _format(value: Any = None, fmt: Any = None, *_: Any) -> str:
     return format_number(value, fmt if fmt not in (None, "") else DEFAULT_NUMBER_FORMAT)
 
 
-def _mask(text: Any = None, schedule: Any = None, *_: Any) -> Any:
-    # Masking applies to stored conversation logs (the server's job); what the
-    # user sees is the text itself.
-    return text
+def _mask(text: Any = None, schedule: Any = None, *_: Any) -> str:
+    """MASK(text, schedule?): `text` shown to the user, starred in stored logs.
+
+    The text is wrapped in the markers of `flowbot.template.masking`; the
+    engine removes them from the replies it returns and stars the span in the
+    copy meant for transcripts and event webhooks. `schedule` ("star the logs
+    after this delay") is accepted and ignored: the logs are starred at once,
+    which is stricter and never leaks (rewriting stored transcripts later
+    would need a background job).
+    """
+    return mask(js_string(text))
 
 
 def make_helpers(

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowbot.template.errors import TemplateRenderError, TemplateSyntaxError
 from flowbot.template.expand import compile_value
+from flowbot.template.masking import reveal, reveal_value
 from flowbot.template.template import compile_template
 
 __all__ = ["run_playground"]
@@ -32,9 +33,10 @@ def run_playground(source: str, context_json: str, expand_json: str | None) -> i
             return 2
     try:
         if expand_json is None:
-            print(compile_template(source).render(context))
+            # what the user would see: MASK spans in clear
+            print(reveal(compile_template(source).render(context)))
         else:
-            rendered = compile_value(message).render(context)
+            rendered = reveal_value(compile_value(message).render(context))
             print(json.dumps(rendered, ensure_ascii=False, indent=2))
     except TemplateSyntaxError as error:
         where = f"{error.path}: " if error.path else ""

@@ -9,6 +9,7 @@ from flowbot.engine.errors import TurnError
 from flowbot.engine.nodes.base import NodeHandler, NodeOutcome
 from flowbot.engine.ports import HttpRequest
 from flowbot.format.models import AnyNode, FetchNode
+from flowbot.template.masking import mentions_mask, reveal_value
 
 if TYPE_CHECKING:
     from flowbot.engine.program import CompiledNode
@@ -18,12 +19,15 @@ __all__ = ["FetchHandler", "FetchSpec"]
 
 
 class FetchSpec:
-    __slots__ = ("content_type", "method", "parts")
+    __slots__ = ("content_type", "masked", "method", "parts")
 
-    def __init__(self, method: str, content_type: str | None, parts: Renderable) -> None:
+    def __init__(
+        self, method: str, content_type: str | None, parts: Renderable, *, masked: bool = False
+    ) -> None:
         self.method = method
         self.content_type = content_type
         self.parts = parts  # renders to {"uri", "headers", "body"}
+        self.masked = masked  # the parts may call MASK: the request carries the clear text
 
 
 def _failure(uri: str, status_code: int | None, error: str, data: Any = None) -> dict[str, Any]:
@@ -42,12 +46,13 @@ class FetchHandler(NodeHandler):
     def compile(self, node: AnyNode, compiler: NodeCompiler) -> FetchSpec | None:
         assert isinstance(node, FetchNode)
         data = node.data
-        parts = compiler.value(
-            {"uri": data.uri, "headers": dict(data.headers or {}), "body": data.body}, "data"
-        )
+        source = {"uri": data.uri, "headers": dict(data.headers or {}), "body": data.body}
+        parts = compiler.value(source, "data")
         if parts is None:
             return None
-        return FetchSpec(data.method.upper(), data.content_type, parts)
+        return FetchSpec(
+            data.method.upper(), data.content_type, parts, masked=mentions_mask(source)
+        )
 
     async def execute(self, node: CompiledNode, run: Run) -> NodeOutcome:
         http = run.ports.http
@@ -55,6 +60,8 @@ class FetchHandler(NodeHandler):
             raise TurnError("fetch is not available")
         spec: FetchSpec = node.data
         parts = spec.parts.render(run.context)
+        if spec.masked:
+            parts = reveal_value(parts)
         uri = str(parts["uri"]).strip()
         request = HttpRequest(
             method=spec.method,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 from flowbot.engine.compiling import NodeCompiler, Renderable
 from flowbot.engine.nodes.base import NEXT, NodeHandler, NodeOutcome
 from flowbot.format.models import AnyNode, ParameterNode
+from flowbot.template.masking import mentions_mask, reveal_value
 
 if TYPE_CHECKING:
     from flowbot.engine.program import CompiledNode
@@ -19,12 +20,21 @@ PARAM_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ParameterSet:
-    """`entries` is None for a clear; a None value deletes its key."""
+    """`entries` is None for a clear; a None value deletes its key.
 
-    __slots__ = ("entries",)
+    `masked` names the keys whose value may call MASK: params are state, not
+    logs, so their values are stored in clear, without markers.
+    """
 
-    def __init__(self, entries: list[tuple[str, Renderable | None]] | None) -> None:
+    __slots__ = ("entries", "masked")
+
+    def __init__(
+        self,
+        entries: list[tuple[str, Renderable | None]] | None,
+        masked: frozenset[str] = frozenset(),
+    ) -> None:
         self.entries = entries
+        self.masked = masked
 
 
 class ParameterHandler(NodeHandler):
@@ -35,6 +45,7 @@ class ParameterHandler(NodeHandler):
         if node.data.type == "clear":
             return ParameterSet(None)
         entries: list[tuple[str, Renderable | None]] = []
+        masked: set[str] = set()
         for index, entry in enumerate(node.data.params or []):
             path = f"data.params[{index}]"
             if not PARAM_KEY.fullmatch(entry.key):
@@ -44,7 +55,9 @@ class ParameterHandler(NodeHandler):
             if entry.value is not None and value is None:
                 continue
             entries.append((entry.key, value))
-        return ParameterSet(entries)
+            if mentions_mask(entry.value):
+                masked.add(entry.key)
+        return ParameterSet(entries, frozenset(masked))
 
     async def execute(self, node: CompiledNode, run: Run) -> NodeOutcome:
         data: ParameterSet = node.data
@@ -53,5 +66,8 @@ class ParameterHandler(NodeHandler):
             return NEXT
         for key, value in data.entries:
             # later values see earlier ones: the context's params are updated in place
-            run.set_param(key, None if value is None else value.render(run.context))
+            rendered = None if value is None else value.render(run.context)
+            if key in data.masked:
+                rendered = reveal_value(rendered)
+            run.set_param(key, rendered)
         return NEXT
