@@ -24,7 +24,8 @@ from flowbot.engine import ConversationState, load_program
 from flowbot.format import BotLoadError, export_bot, load_bot_data
 from flowbot.format.models import Message, QuickReply
 from flowbot.server.context import ServerContext
-from flowbot.server.conversations import ServiceError, TurnOutcome
+from flowbot.server.conversations import TurnOutcome
+from flowbot.server.errors import ServiceError
 from flowbot.server.http import BadJSON, BodyTooLarge, error_response, logger, read_json
 from flowbot.server.openapi import OPENAPI, docs_page
 from flowbot.store import Conversation

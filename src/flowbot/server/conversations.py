@@ -25,8 +25,10 @@ from flowbot.engine import ConversationState, InboundMessage, Ports, Program, Tu
 from flowbot.engine.messages import GotoTarget
 from flowbot.events import EventDispatcher
 from flowbot.server.bots import BotRegistry
+from flowbot.server.errors import Forbidden, NotFound, Unavailable
 from flowbot.server.locks import KeyedLocks
 from flowbot.server.push import PushHub
+from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
     ConflictError,
     Conversation,
@@ -34,39 +36,12 @@ from flowbot.store import (
     TranscriptEntry,
 )
 
-__all__ = [
-    "ConversationService",
-    "Forbidden",
-    "NotFound",
-    "ServiceError",
-    "TurnOutcome",
-    "Unavailable",
-]
+__all__ = ["ConversationService", "TurnOutcome"]
 
 logger = logging.getLogger("flowbot.server")
 
 SAVE_ATTEMPTS = 3
 NEEDS_TOKEN = "this userKey has a conversation: send its token as 'Authorization: Bearer <token>'"
-
-
-class ServiceError(Exception):
-    status = 500
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotFound(ServiceError):
-    status = 404
-
-
-class Forbidden(ServiceError):
-    status = 403
-
-
-class Unavailable(ServiceError):
-    status = 503
 
 
 @dataclass(slots=True)
@@ -276,7 +251,7 @@ class ConversationService:
             state_json = result.state.to_json()
             at = datetime.now(UTC)
             entries = [TranscriptEntry("in", inbound_json(inbound), at)]
-            entries.extend(TranscriptEntry("out", reply, at) for reply in _logged(result))
+            entries.extend(TranscriptEntry("out", reply, at) for reply in logged_replies(result))
             try:
                 version = await self.store.save_turn(
                     conversation.id, state_json, entries, conversation.version
@@ -318,7 +293,7 @@ class ConversationService:
                 data={"channel": conversation.channel, "userKey": conversation.user_key},
             )
         events.emit("bot.message.received", **ids, data={"message": inbound_json(inbound)})
-        for reply in _logged(result):
+        for reply in logged_replies(result):
             events.emit("bot.message.sent", **ids, data={"message": reply})
         events.emit(
             "bot.conversation.updated",
@@ -406,29 +381,6 @@ def _saved(
     )
 
 
-def inbound_json(message: InboundMessage) -> dict[str, Any]:
-    """The transcript and event form of an inbound message (absent fields left out)."""
-    data: dict[str, Any] = {"type": message.type}
-    if message.text is not None:
-        data["text"] = message.text
-    if message.payload is not None:
-        data["payload"] = message.payload
-    if message.event is not None:
-        data["event"] = message.event
-    if message.goto is not None:
-        goto: dict[str, Any] = {"flowId": message.goto.flow_id}
-        if message.goto.node_id is not None:
-            goto["nodeId"] = message.goto.node_id
-        data["goto"] = goto
-    if message.media is not None:
-        data["media"] = message.media
-    if message.location is not None:
-        data["location"] = message.location
-    if message.params:
-        data["params"] = message.params
-    return data
-
-
 def _may_use(conversation: Conversation, token: str | None) -> bool:
     if token is not None and hmac.compare_digest(token, conversation.token):
         return True
@@ -439,8 +391,3 @@ def _may_use(conversation: Conversation, token: str | None) -> bool:
 
 def _lock_key(key: tuple[str, str, str]) -> str:
     return "\x00".join(key)
-
-
-def _logged(result: TurnResult) -> list[dict[str, Any]]:
-    """The replies as stored and sent to event webhooks: MASK spans starred."""
-    return result.replies if result.logged_replies is None else result.logged_replies

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from flowbot.channels import ChannelInputError
 from flowbot.channels import web as web_channel
 from flowbot.server.context import ServerContext
-from flowbot.server.conversations import ServiceError
+from flowbot.server.errors import ServiceError
 from flowbot.server.http import (
     BodyTooLarge,
     FastJSONResponse,
