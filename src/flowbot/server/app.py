@@ -6,12 +6,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from flowbot.config import Settings
 from flowbot.engine import Ports
@@ -20,13 +22,34 @@ from flowbot.server.api import api_routes
 from flowbot.server.bots import BotRegistry
 from flowbot.server.context import STATIC_DIR, ServerContext
 from flowbot.server.conversations import ConversationService
+from flowbot.server.messages import MessagesEndpoint
 from flowbot.server.push import PushHub
 from flowbot.server.web import web_routes
 from flowbot.store import Store, open_store
 
-__all__ = ["create_app"]
+__all__ = ["FlowbotApp", "create_app"]
 
 logger = logging.getLogger("flowbot.server")
+
+
+class FlowbotApp(Starlette):
+    """Starlette, except that a web turn (POST …/messages) skips its request machinery.
+
+    See `flowbot.server.messages` for why; every other request, and any
+    other method on that path (CORS preflights), goes through Starlette.
+    """
+
+    def __init__(self, messages: MessagesEndpoint, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.messages = messages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            bot_id = self.messages.bot_of(scope)
+            if bot_id is not None:
+                await self.messages.answer(scope, receive, send, bot_id)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -38,7 +61,7 @@ def create_app(
     events: EventDispatcher | None = None,
     static_dir: Path = STATIC_DIR,
     ping_interval: float = 15.0,
-) -> Starlette:
+) -> FlowbotApp:
     """Build the app: loads and compiles every bot now (raises `BotLoadError`).
 
     The store is opened from `settings.database` unless one is given; it is
@@ -98,11 +121,13 @@ def create_app(
         # Starlette re-raises the error after this answer: the ASGI server logs it.
         return JSONResponse({"error": "internal error; see the server log"}, status_code=500)
 
-    app = Starlette(
+    messages = MessagesEndpoint(ctx)
+    app = FlowbotApp(
+        messages,
         routes=[
             Route("/", index, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
-            *web_routes(ctx),
+            *web_routes(ctx, messages),
             *api_routes(ctx),
         ],
         lifespan=lifespan,

@@ -14,9 +14,9 @@ from starlette.responses import JSONResponse
 __all__ = [
     "BadJSON",
     "BodyTooLarge",
-    "FastJSONResponse",
-    "bearer_token",
+    "error_body",
     "error_response",
+    "log_refusal",
     "read_body",
     "read_json",
 ]
@@ -32,35 +32,37 @@ class BadJSON(ValueError):
     pass
 
 
-class FastJSONResponse(JSONResponse):
-    """JSONResponse's body (compact, UTF-8) written by orjson: the web turn's answer.
-
-    Values orjson refuses (integers over 64 bits) go through Starlette's encoder.
-    """
-
-    def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
-        except orjson.JSONEncodeError:
-            return super().render(content)
-
-
 def error_response(
     request: Request, status: int, message: str, problems: Sequence[str] = ()
 ) -> JSONResponse:
     """A JSON error `{"error", "problems"?}`, logged with the request line."""
+    log_refusal(request.method, request.url.path, status, message, problems)
+    return JSONResponse(_error(message, problems), status_code=status)
+
+
+def error_body(message: str, problems: Sequence[str] = ()) -> bytes:
+    """The JSON bytes of `error_response`'s body, for the bare ASGI routes."""
+    return orjson.dumps(_error(message, problems))
+
+
+def log_refusal(
+    method: str, path: str, status: int, message: str, problems: Sequence[str] = ()
+) -> None:
     logger.info(
         "%s %s -> %d %s%s",
-        request.method,
-        request.url.path,
+        method,
+        path,
         status,
         message,
         "".join(f"\n  {line}" for line in problems[:20]),
     )
+
+
+def _error(message: str, problems: Sequence[str]) -> dict[str, Any]:
     body: dict[str, Any] = {"error": message}
     if problems:
         body["problems"] = list(problems)
-    return JSONResponse(body, status_code=status)
+    return body
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -84,13 +86,3 @@ async def read_json(request: Request, limit: int) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadJSON(f"the body is not JSON: {error}") from None
-
-
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()

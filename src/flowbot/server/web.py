@@ -1,6 +1,6 @@
 """The web channel's routes (WEB_API): messages, the event stream, the chat page.
 
-POST /channels/web/{botId}/messages                      one turn, answered in the response
+POST /channels/web/{botId}/messages                      one turn (flowbot.server.messages)
 GET  /channels/web/{botId}/conversations/{id}/events     pushed messages (server-sent events)
 GET  /chat/{botId}, /widget.js, /static/…                the widget files (public)
 """
@@ -20,56 +20,22 @@ from starlette.routing import BaseRoute, Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from flowbot.channels import ChannelInputError
-from flowbot.channels import web as web_channel
 from flowbot.server.context import ServerContext
 from flowbot.server.errors import ServiceError
-from flowbot.server.http import (
-    BodyTooLarge,
-    FastJSONResponse,
-    bearer_token,
-    error_response,
-    read_body,
-)
+from flowbot.server.http import error_response
+from flowbot.server.messages import MessagesEndpoint
 
-__all__ = ["MAX_BODY_BYTES", "web_routes"]
+__all__ = ["web_routes"]
 
 logger = logging.getLogger("flowbot.server")
 
-# A message is at most a few KB (5,000 text + 1,000 payload + params).
-MAX_BODY_BYTES = 64 * 1024
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
-def web_routes(ctx: ServerContext) -> list[BaseRoute]:
+def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute]:
+    """The web channel's routes; `messages` also answers turns below Starlette (FlowbotApp)."""
     service = ctx.service
-    render = web_channel.render
-
-    async def post_message(scope: Scope, receive: Receive, send: Send) -> None:
-        # A bare ASGI app rather than a Request → Response endpoint: this is every
-        # turn's path, and Starlette's per-request wrapping of endpoints (which
-        # only maps HTTPException, never raised here) was a measurable part of it.
-        request = Request(scope, receive)
-        response = await answer_message(request, scope["path_params"]["bot_id"])
-        await response(scope, receive, send)
-
-    async def answer_message(request: Request, bot_id: str) -> Response:
-        if bot_id not in ctx.bots:
-            return error_response(request, 404, f"no bot {bot_id!r}")
-        try:
-            body = await read_body(request, MAX_BODY_BYTES)
-            parsed = web_channel.parse_request(body)
-            answer = await service.web_turn(
-                bot_id, parsed.message, bearer_token(request), parsed.message_id, render
-            )
-        except BodyTooLarge:
-            return error_response(request, 413, f"the body is over {MAX_BODY_BYTES} bytes")
-        except ChannelInputError as error:
-            return error_response(request, error.status, error.message, error.problems)
-        except ServiceError as error:
-            return error_response(request, error.status, error.message)
-        return FastJSONResponse(answer)
 
     async def conversation_events(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
@@ -93,7 +59,7 @@ def web_routes(ctx: ServerContext) -> list[BaseRoute]:
 
     origins = ctx.settings.web_allowed_origins
     return [
-        _cross_origin_route("/channels/web/{bot_id}/messages", post_message, "POST", origins),
+        _cross_origin_route("/channels/web/{bot_id}/messages", messages, "POST", origins),
         _cross_origin_route(
             "/channels/web/{bot_id}/conversations/{conversation_id}/events",
             request_response(conversation_events),
