@@ -35,6 +35,8 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from flowbot.store.checkpoint import WalCheckpointer
+
 __all__ = ["AsyncEngineRunner", "LoopRunner", "Runner"]
 
 P = ParamSpec("P")
@@ -136,8 +138,10 @@ class LoopRunner:
     several processes share PostgreSQL.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, checkpointer: WalCheckpointer | None = None) -> None:
         self.engine = engine
+        # Told after each flush that committed something (see flowbot.store.checkpoint).
+        self.checkpointer = checkpointer
         self._connection: Connection | None = None
         self._pending: list[_WriteJob] = []
         self._flush_scheduled = False
@@ -186,10 +190,14 @@ class LoopRunner:
             outcomes = [(False, error)] * len(batch)
         for job, outcome in zip(batch, outcomes, strict=True):
             _settle(job.future, outcome)
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
 
     async def close(self) -> None:
         self._closed = True
         self._flush()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -11,8 +11,9 @@ SQLite
     Connections use WAL, ``synchronous=NORMAL``, foreign keys on and a busy
     timeout. Statements run on the event loop's thread, in order, and the
     writes made during one pass of the loop share one commit (see
-    ``flowbot.store.runners``). A write returns only after its commit. One
-    server process per SQLite file: several processes share PostgreSQL.
+    ``flowbot.store.runners``). A write returns only after its commit. WAL
+    checkpoints run on a thread of their own (``flowbot.store.checkpoint``).
+    One server process per SQLite file: several processes share PostgreSQL.
     With WAL and NORMAL a committed turn survives the process crashing or
     being killed; a power cut or OS crash may lose the turns committed since
     the WAL was last synced (the database stays consistent).
@@ -62,6 +63,7 @@ from flowbot.store.base import (
     new_conversation,
     utc_now,
 )
+from flowbot.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer
 from flowbot.store.runners import AsyncEngineRunner, LoopRunner, Runner
 from flowbot.store.urls import database_url
 
@@ -188,7 +190,8 @@ class SQLStore:
             # one connection, on the loop's thread (LoopRunner)
             engine = create_engine(self.url, pool_size=1, max_overflow=1)
             event.listen(engine, "connect", self._configure_sqlite)
-            return LoopRunner(engine)
+            assert self.url.database is not None
+            return LoopRunner(engine, WalCheckpointer(self.url.database))
         connect_args: dict[str, Any] = {}
         if self.schema is not None:
             connect_args["server_settings"] = {"search_path": self.schema}
@@ -203,4 +206,6 @@ class SQLStore:
         cursor.execute(f"PRAGMA synchronous={self._synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # A WalCheckpointer thread checkpoints; this is its backstop.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cursor.close()
