@@ -68,6 +68,7 @@ class ConversationState:
         return replace(self, current=(flow_id, node_id), visit_count=0, prev=self.current)
 
     def to_json(self) -> dict[str, Any]:
+        """The stored form: a JSON-ready dict (pairs may be tuples; JSON writes arrays)."""
         data: dict[str, Any] = {"v": _VERSION}
         if self.current is not None:
             data["at"] = [self.current[0], self.current[1], self.visit_count]
@@ -76,7 +77,9 @@ class ConversationState:
         if self.params:
             data["params"] = dict(self.params)
         if self.back_stack:
-            data["back"] = [[flow, node] for flow, node in self.back_stack]
+            # The tuples as they are: JSON writes them as arrays, and copying the
+            # stack (up to 50 pairs) into lists was a visible part of a turn.
+            data["back"] = self.back_stack
         if self.screen_on_top:
             data["top"] = 1
         if self.fetch is not None:
@@ -110,8 +113,8 @@ class ConversationState:
         params = data.get("params", {})
         if not isinstance(params, dict):
             raise StateFormatError('"params" must be an object')
-        back = data.get("back", [])
-        if not isinstance(back, list):
+        back = data.get("back", ())
+        if not isinstance(back, list | tuple):
             raise StateFormatError('"back" must be a list of [flowId, nodeId]')
         error = data.get("error")
         if error is not None and not isinstance(error, str):
@@ -141,6 +144,6 @@ def _id(value: Any, name: str) -> Id:
 
 
 def _position(value: Any, name: str) -> Position:
-    if not isinstance(value, list) or len(value) != 2:
+    if not isinstance(value, list | tuple) or len(value) != 2:
         raise StateFormatError(f'"{name}" must hold [flowId, nodeId] pairs')
     return (_id(value[0], name), _id(value[1], name))

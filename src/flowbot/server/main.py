@@ -13,7 +13,9 @@ from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
 
-__all__ = ["chat_urls", "run_server"]
+__all__ = ["GC_THRESHOLD", "chat_urls", "run_server"]
+
+GC_THRESHOLD = 20_000
 
 
 def chat_urls(settings: Settings, host: str, port: int) -> list[str]:
@@ -44,6 +46,10 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
     # thousand turns) from walking them again and again.
     gc.collect()
     gc.freeze()
+    # Each turn allocates a few hundred short-lived objects; the default
+    # threshold (700) ran a young collection every two or three turns, each
+    # one walking the cached conversations' newer objects too.
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     config = uvicorn.Config(
         app,

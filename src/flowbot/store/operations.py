@@ -237,13 +237,15 @@ def save_turn_sqlite(
     version, last_seq = saved
     if lines:
         first = last_seq - len(lines) + 1
-        dbapi.executemany(
-            _SQLITE_INSERT_TRANSCRIPT,
-            [
-                (conversation_id, first + offset, direction, message, _sqlite_time(at))
-                for offset, (direction, message, at) in enumerate(lines)
-            ],
-        )
+        # A turn's lines usually share one time: format each distinct one once.
+        times: dict[datetime, str] = {}
+        rows = []
+        for offset, (direction, message, at) in enumerate(lines):
+            text = times.get(at)
+            if text is None:
+                text = times[at] = _sqlite_time(at)
+            rows.append((conversation_id, first + offset, direction, message, text))
+        dbapi.executemany(_SQLITE_INSERT_TRANSCRIPT, rows)
     return int(version)
 
 
