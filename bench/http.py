@@ -141,7 +141,10 @@ class Conversation:
 # --- load -------------------------------------------------------------------------------
 
 
-async def closed_loop(port: int, tag: str) -> tuple[float, list[float]]:
+async def closed_loop(
+    port: int, tag: str, pid: int | None = None
+) -> tuple[float, list[float], float | None]:
+    """(requests/s, latencies, server CPU seconds per request when `pid` is given)."""
     users = [Conversation(port, f"{tag}-{n}") for n in range(CLIENTS)]
     for user in users:  # open every conversation first (not timed)
         await user.turn()
@@ -154,12 +157,15 @@ async def closed_loop(port: int, tag: str) -> tuple[float, list[float]]:
             await user.turn()
             latencies.append(time.perf_counter() - started)
 
+    cpu_before = process_cpu(pid)
     started = time.perf_counter()
     await asyncio.gather(*(drive(user) for user in users))
     elapsed = time.perf_counter() - started
+    cpu_after = process_cpu(pid)
     for user in users:
         user.connection.close()
-    return len(latencies) / elapsed, latencies
+    cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before)
+    return len(latencies) / elapsed, latencies, None if cpu is None else cpu / len(latencies)
 
 
 async def open_loop(port: int, rate: float, tag: str) -> tuple[float, list[float]]:
@@ -197,6 +203,17 @@ async def open_loop(port: int, rate: float, tag: str) -> tuple[float, list[float
 
 
 # --- processes --------------------------------------------------------------------------
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of process `pid` so far (Linux /proc), else None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -274,17 +291,26 @@ def main() -> int:
         )
         print("flowbot: SQLite file, one save_turn per turn; turns cycle goto → text → card click")
         results = {}
-        for name, port in (("bare Starlette", bare_port), ("flowbot", flowbot_port)):
-            rate, latencies = asyncio.run(closed_loop(port, name.split()[0]))
+        cpu: dict[str, float | None] = {}
+        servers = (("bare Starlette", bare_port, bare.pid), ("flowbot", flowbot_port, flowbot.pid))
+        for name, port, pid in servers:
+            rate, latencies, cpu[name] = asyncio.run(closed_loop(port, name.split()[0], pid))
             results[name] = rate
+            used = cpu[name]
             print(
                 f"  {name:<15} {rate:8.0f} requests/s   p50 {ms(statistics.median(latencies))}"
-                f"   p99 {ms(percentile(latencies, 0.99))}   ({len(latencies)} requests)",
+                f"   p99 {ms(percentile(latencies, 0.99))}   ({len(latencies)} requests"
+                + ("" if used is None else f", server CPU {used * 1e6:.0f} µs/request")
+                + ")",
                 flush=True,
             )
         ratio = results["flowbot"] / results["bare Starlette"]
         verdict = "ok" if ratio >= TARGET_RATIO else "BELOW TARGET"
         print(f"  flowbot / bare throughput: {ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: {verdict})")
+        bare_cpu, flowbot_cpu = cpu["bare Starlette"], cpu["flowbot"]
+        if bare_cpu and flowbot_cpu:
+            # Less sensitive to the machine's drift than requests/s: what a request costs.
+            print(f"  bare / flowbot server CPU per request: {bare_cpu / flowbot_cpu:.0%}")
         half = results["flowbot"] / 2
         achieved, latencies = asyncio.run(open_loop(flowbot_port, half, "paced"))
         p99 = percentile(latencies, 0.99) * 1000
