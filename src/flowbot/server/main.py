@@ -12,6 +12,7 @@ import uvicorn
 from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
+from flowbot.server.protocol import CoalescingHttpToolsProtocol
 
 __all__ = ["GC_THRESHOLD", "chat_urls", "run_server"]
 
@@ -58,6 +59,8 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
         access_log=settings.access_log,
         log_level="info",
         lifespan="on",
+        # uvicorn's httptools protocol, one socket write per response (see the module)
+        http=CoalescingHttpToolsProtocol,
         # Open event streams never end by themselves: give them a moment, then close.
         timeout_graceful_shutdown=2,
     )
