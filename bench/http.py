@@ -11,6 +11,11 @@ a small JSON. Both are driven the same way by an asyncio load generator
 2. open loop: flowbot at half of its peak rate (requests sent on a fixed
    schedule, latency measured from the scheduled time); p99.
 
+Each closed-loop line also gives the server process's CPU time per request
+(user + system, all its threads, from /proc), which drifts less with the
+machine than requests/s do. flowbot serve writes each response to its socket
+once (flowbot.server.protocol); the bare endpoint runs stock uvicorn.
+
 Bounded: each phase runs at most PHASE_SECONDS and MAX_REQUESTS requests.
 Loopback only. Run: .venv/bin/python bench/http.py
 """
