@@ -15,7 +15,11 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from flowbot.server.protocol import CoalescingHttpToolsProtocol, CoalescingTransport
+from flowbot.server.protocol import (
+    FLUSH_BYTES,
+    CoalescingHttpToolsProtocol,
+    CoalescingTransport,
+)
 
 
 class Recording(asyncio.Transport):
@@ -54,6 +58,18 @@ async def test_the_writes_of_one_loop_pass_leave_as_one() -> None:
     transport.write(b"next")
     await asyncio.sleep(0)
     assert socket_side.writes[1:] == [b"next"]
+
+
+async def test_a_long_stream_without_a_pause_is_written_as_it_grows() -> None:
+    socket_side = Recording()
+    transport = CoalescingTransport(socket_side)
+    chunk = b"x" * (FLUSH_BYTES // 4)
+    for _ in range(10):  # a body streamed without yielding to the loop
+        transport.write(chunk)
+    assert [len(data) for data in socket_side.writes] == [FLUSH_BYTES, FLUSH_BYTES]
+    assert transport.get_write_buffer_size() == 2 * len(chunk)
+    await asyncio.sleep(0)
+    assert b"".join(socket_side.writes) == chunk * 10
 
 
 async def test_close_writes_what_is_held_first_and_abort_drops_it() -> None:
@@ -141,6 +157,8 @@ def test_keep_alive_requests_streams_and_closing_connections(port: int) -> None:
         for n in range(20):  # one connection, answered request after request
             assert client.post("/echo", content=f"message {n}".encode()).text == f"message {n}"
         assert client.get("/stream").text == "one two three"
+        big = b"y" * 3_000_000  # far past FLUSH_BYTES and the socket's buffers
+        assert client.post("/echo", content=big).content == big
         closing = client.get("/bye", headers={"Connection": "close"})
         assert closing.text == "/bye" and closing.headers.get("connection") == "close"
 

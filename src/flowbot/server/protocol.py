@@ -7,7 +7,9 @@ is among the dearest things a web turn does (bench/http.py: 6-19 µs of
 ~110 µs per request). `CoalescingTransport` holds what is written during one
 pass of the event loop and hands it to the socket in one write at the end of
 that pass; a response's head and body are sent in the same pass, so they
-leave together. Nothing waits longer than the current pass, and `close()`
+leave together. Nothing waits longer than the current pass, more than
+FLUSH_BYTES held is written at once (a body streamed without yielding to the
+loop neither piles up nor escapes the socket's back-pressure), and `close()`
 writes what is held first.
 
 The protocol class is uvicorn's own extension point (`Config(http=…)`); only
@@ -22,7 +24,10 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["CoalescingHttpToolsProtocol", "CoalescingTransport"]
+__all__ = ["FLUSH_BYTES", "CoalescingHttpToolsProtocol", "CoalescingTransport"]
+
+# Held bytes past which a write goes to the socket at once.
+FLUSH_BYTES = 64 * 1024
 
 
 class CoalescingTransport(asyncio.Transport):
@@ -32,6 +37,7 @@ class CoalescingTransport(asyncio.Transport):
         super().__init__()
         self._transport = transport
         self._held: list[bytes] = []
+        self._held_bytes = 0
         self._loop = asyncio.get_running_loop()
 
     # --- writing ---------------------------------------------------------------------
@@ -41,7 +47,11 @@ class CoalescingTransport(asyncio.Transport):
             return
         if not self._held:
             self._loop.call_soon(self.flush)
+            self._held_bytes = 0
         self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes >= FLUSH_BYTES:
+            self.flush()
 
     def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in list_of_data:
@@ -57,7 +67,7 @@ class CoalescingTransport(asyncio.Transport):
         self._transport.write(held[0] if len(held) == 1 else b"".join(held))
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._held))
+        return self._transport.get_write_buffer_size() + (self._held_bytes if self._held else 0)
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self._transport.get_write_buffer_limits()
