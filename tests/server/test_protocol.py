@@ -112,7 +112,13 @@ async def tiny_app(scope: Scope, receive: Receive, send: Send) -> None:
             await asyncio.sleep(0.01)
         await send({"type": "http.response.body", "body": b""})
         return
-    body = (await receive()).get("body", b"") or scope["path"].encode()
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    body = body or scope["path"].encode()
     headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
