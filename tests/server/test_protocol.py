@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -232,3 +233,15 @@ def test_one_socket_write_per_response_where_uvicorn_makes_two(
         assert received.startswith(b"HTTP/1.1 200 OK")
         assert len(Counted.writes) == writes
         assert b"".join(Counted.writes) == received
+
+
+def test_serve_uses_it_and_falls_back_to_uvicorns_pick_without_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from flowbot.server.main import http_protocol
+
+    assert http_protocol() is CoalescingHttpToolsProtocol
+    # as if a uvicorn release had moved its httptools protocol away
+    monkeypatch.setitem(sys.modules, "flowbot.server.protocol", None)
+    assert http_protocol() == "auto"
+    assert "uvicorn's default" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import sys
@@ -12,11 +13,26 @@ import uvicorn
 from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
-from flowbot.server.protocol import CoalescingHttpToolsProtocol
 
-__all__ = ["GC_THRESHOLD", "chat_urls", "run_server"]
+__all__ = ["GC_THRESHOLD", "chat_urls", "http_protocol", "run_server"]
 
 GC_THRESHOLD = 20_000
+
+
+def http_protocol() -> type[asyncio.Protocol] | str:
+    """uvicorn's httptools protocol writing once per response, else uvicorn's pick.
+
+    The class lives in uvicorn's implementation modules: if a uvicorn release
+    moves it (or httptools is missing), serving goes on with uvicorn's default.
+    """
+    try:
+        from flowbot.server.protocol import CoalescingHttpToolsProtocol
+    except ImportError as error:
+        logging.getLogger("flowbot.server").warning(
+            "one-write HTTP protocol unavailable (%s): using uvicorn's default", error
+        )
+        return "auto"
+    return CoalescingHttpToolsProtocol
 
 
 def chat_urls(settings: Settings, host: str, port: int) -> list[str]:
@@ -60,7 +76,7 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
         log_level="info",
         lifespan="on",
         # uvicorn's httptools protocol, one socket write per response (see the module)
-        http=CoalescingHttpToolsProtocol,
+        http=http_protocol(),
         # Open event streams never end by themselves: give them a moment, then close.
         timeout_graceful_shutdown=2,
     )
