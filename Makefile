@@ -51,6 +51,9 @@ test: dev node-deps browser lint typecheck
 bench: dev
 	$(BIN)/python bench/templates.py
 	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/store.py
+	$(BIN)/python bench/http.py
+	$(BIN)/python bench/breakdown.py
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache test-artifacts
