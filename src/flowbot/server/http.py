@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
+from starlette.types import Receive
 
 __all__ = [
     "BadJSON",
@@ -65,23 +66,34 @@ def _error(message: str, problems: Sequence[str]) -> dict[str, Any]:
     return body
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than `limit` bytes without reading them all."""
-    declared = request.headers.get("content-length")
+async def read_body(receive: Receive, declared: str | bytes | None, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes without reading them all.
+
+    `declared` is the Content-Length header, if any. Raises `BodyTooLarge`,
+    or starlette's `ClientDisconnect` when the client leaves first.
+    """
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect
+        chunk: bytes = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk  # the usual case: one chunk, no copy
+            chunks.append(chunk)
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def read_json(request: Request, limit: int) -> Any:
-    body = await read_body(request, limit)
+    body = await read_body(request.receive, request.headers.get("content-length"), limit)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:

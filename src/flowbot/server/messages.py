@@ -25,13 +25,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from flowbot.channels import ChannelInputError
 from flowbot.channels import web as web_channel
 from flowbot.server.context import ServerContext
 from flowbot.server.errors import ServiceError
-from flowbot.server.http import error_body, log_refusal
+from flowbot.server.http import BodyTooLarge, error_body, log_refusal, read_body
 
 __all__ = ["MAX_BODY_BYTES", "MessagesEndpoint"]
 
@@ -54,10 +55,6 @@ class _Refused(Exception):
         self.status = status
         self.message = message
         self.problems = problems
-
-
-class _Gone(Exception):
-    """The client disconnected before its body arrived: there is nobody to answer."""
 
 
 class MessagesEndpoint:
@@ -95,8 +92,8 @@ class MessagesEndpoint:
                 declared = value
         try:
             status, content = await self._turn(receive, bot_id, token, declared)
-        except _Gone:
-            return
+        except ClientDisconnect:
+            return  # left before its body arrived: there is nobody to answer
         except _Refused as refusal:
             log_refusal("POST", scope["path"], refusal.status, refusal.message, refusal.problems)
             status, content = refusal.status, error_body(refusal.message, refusal.problems)
@@ -116,7 +113,10 @@ class MessagesEndpoint:
         ctx = self.ctx
         if bot_id not in ctx.bots:
             raise _Refused(404, f"no bot {bot_id!r}")
-        body = await _read_body(receive, declared)
+        try:
+            body = await read_body(receive, declared, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            raise _Refused(413, f"the body is over {MAX_BODY_BYTES} bytes") from None
         try:
             parsed = web_channel.parse_request(body)
             answer = await ctx.service.web_turn(
@@ -137,29 +137,6 @@ class MessagesEndpoint:
             headers.append(_VARY_ORIGIN)
         else:
             headers.append(_VARY_ORIGIN)
-
-
-async def _read_body(receive: Receive, declared: bytes | None) -> bytes:
-    """The whole body, refusing more than MAX_BODY_BYTES without reading them all."""
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _Refused(413, f"the body is over {MAX_BODY_BYTES} bytes")
-    body = b""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise _Gone
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _Refused(413, f"the body is over {MAX_BODY_BYTES} bytes")
-        if not message.get("more_body", False):
-            if not chunks:
-                return chunk  # the usual case: one chunk, no copy
-            chunks.append(chunk)
-            return body.join(chunks)
-        chunks.append(chunk)
 
 
 def _bearer(header: bytes) -> str | None:

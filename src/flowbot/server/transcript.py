@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flowbot.engine import InboundMessage, TurnResult
+from flowbot.engine.context import stored_message
 
 __all__ = ["inbound_json", "logged_replies"]
 
 
 def inbound_json(message: InboundMessage) -> dict[str, Any]:
-    """The transcript and event form of an inbound message (absent fields left out)."""
-    data: dict[str, Any] = {"type": message.type}
-    if message.text is not None:
-        data["text"] = message.text
-    if message.payload is not None:
-        data["payload"] = message.payload
-    if message.event is not None:
-        data["event"] = message.event
+    """The transcript and event form of an inbound message (absent fields left out):
+    the state's form of the last message, plus what only the log keeps."""
+    data = stored_message(message)
     if message.goto is not None:
         goto: dict[str, Any] = {"flowId": message.goto.flow_id}
         if message.goto.node_id is not None:
