@@ -20,6 +20,7 @@ from flowbot.store import (
     ConflictError,
     ConversationExistsError,
     ConversationNotFoundError,
+    DeliveryAnsweredError,
     Store,
     TranscriptEntry,
 )
@@ -224,6 +225,89 @@ class StoreContract:
         await store.put_payload("k1", "replaced")
         assert await store.get_payload("k1") == "replaced"
 
+    async def test_payload_keys_saved_with_the_turn(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "line", "U1", "t")
+        records = {"key-a": '{"t":"A","p":"' + "x" * 900 + '"}', "key-b": '{"t":"B"}'}
+
+        version = await store.save_turn(
+            created.id, sample_state(1), [said("hi")], 0, payloads=records
+        )
+        await store.put_payloads({"key-c": "c", "key-a": records["key-a"]})
+
+        assert version == 1
+        assert [await store.get_payload(k) for k in ("key-a", "key-b", "key-c")] == [
+            records["key-a"],
+            records["key-b"],
+            "c",
+        ]
+
+    async def test_a_failed_save_keeps_no_payload_keys(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "line", "U1", "t")
+        await store.save_turn(created.id, sample_state(1), [], 0)
+
+        with pytest.raises(ConflictError):
+            await store.save_turn(created.id, sample_state(2), [], 0, payloads={"lost": "x"})
+
+        assert await store.get_payload("lost") is None
+
+    async def test_purge_forgets_keys_not_renewed_since(self, store: Store) -> None:
+        await store.put_payloads({"old": "o", "renewed": "r"})
+        await asyncio.sleep(0.01)
+        cut = datetime.now(UTC)
+        await asyncio.sleep(0.01)
+        await store.put_payloads({"renewed": "r", "new": "n"})
+
+        await store.purge(cut, cut)
+
+        assert [await store.get_payload(k) for k in ("old", "renewed", "new")] == [None, "r", "n"]
+
+    # -- deliveries ----------------------------------------------------------
+
+    async def test_a_delivery_is_answered_once(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "facebook", "psid", "t")
+        assert await store.has_delivery("facebook:m_1") is False
+
+        await store.save_turn(created.id, sample_state(1), [said("hi")], 0, delivery="facebook:m_1")
+        with pytest.raises(DeliveryAnsweredError):
+            await store.save_turn(
+                created.id,
+                sample_state(2),
+                [said("again")],
+                1,
+                delivery="facebook:m_1",
+                payloads={"never": "stored"},
+            )
+
+        assert await store.has_delivery("facebook:m_1") is True
+        assert await store.has_delivery("facebook:m_2") is False
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None and (loaded.version, loaded.state) == (1, sample_state(1))
+        assert texts(await store.transcript(created.id)) == ["hi"]
+        assert await store.get_payload("never") is None
+
+    async def test_a_conflicting_save_remembers_no_delivery(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "line", "U1", "t")
+        await store.save_turn(created.id, sample_state(1), [], 0)
+
+        with pytest.raises(ConflictError):
+            await store.save_turn(created.id, sample_state(2), [], 0, delivery="line:e1")
+
+        assert await store.has_delivery("line:e1") is False
+        assert await store.save_turn(created.id, sample_state(2), [], 1, delivery="line:e1") == 2
+
+    async def test_purge_forgets_old_deliveries(self, store: Store) -> None:
+        created = await store.create_conversation("pokemon", "line", "U1", "t")
+        await store.save_turn(created.id, sample_state(1), [], 0, delivery="line:old")
+        await asyncio.sleep(0.01)
+        cut = datetime.now(UTC)
+        await asyncio.sleep(0.01)
+        await store.save_turn(created.id, sample_state(2), [], 1, delivery="line:new")
+
+        await store.purge(cut, cut)
+
+        assert await store.has_delivery("line:old") is False
+        assert await store.has_delivery("line:new") is True
+
     # -- health, restart, text, concurrency ---------------------------------
 
     async def test_ping_and_start_twice(self, store: Store) -> None:
@@ -239,6 +323,7 @@ class StoreContract:
         created = await first.create_conversation("pokemon", "web", "user-1", "secret")
         await first.save_turn(created.id, sample_state(3), [said("kept")], 0)
         await first.put_payload("k", "payload")
+        await first.save_turn(created.id, sample_state(3), [], 1, delivery="line:event-1")
         await first.close()
 
         second = make_store()
@@ -247,10 +332,11 @@ class StoreContract:
             loaded = await second.find_conversation("pokemon", "web", "user-1")
             assert loaded is not None
             assert loaded.state == sample_state(3)
-            assert loaded.version == 1
+            assert loaded.version == 2
             assert texts(await second.transcript(created.id)) == ["kept"]
             assert await second.get_payload("k") == "payload"
-            assert await second.save_turn(created.id, sample_state(4), [said("more")], 1) == 2
+            assert await second.has_delivery("line:event-1") is True
+            assert await second.save_turn(created.id, sample_state(4), [said("more")], 2) == 3
         finally:
             await second.close()
 

@@ -40,3 +40,34 @@ async def test_start_twice_and_a_second_store_leave_one_head(tmp_path: Path) -> 
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_database_at_0001_upgrades_and_keeps_its_conversations(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from flowbot.store.operations import MIGRATIONS
+
+    database = tmp_path / "flowbot.db"
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    engine.dispose()
+    store = SQLStore(f"sqlite:///{database}")
+    await store.start()
+    created = await store.create_conversation("pokemon", "web", "u", "t")
+    await store.close()
+
+    # 0001 → 0002 happened at start; a second store sees the data and the new tables
+    again = SQLStore(f"sqlite:///{database}")
+    await again.start()
+    try:
+        assert await again.get_conversation(created.id) == created
+        await again.save_turn(created.id, {}, [], 0, payloads={"k": "v"}, delivery="line:1")
+        assert await again.get_payload("k") == "v"
+        assert await again.has_delivery("line:1")
+    finally:
+        await again.close()

@@ -65,8 +65,14 @@ async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
         version = await connection.fetchval(f'SELECT version_num FROM "{schema}".alembic_version')
     finally:
         await connection.close()
-    assert tables == {"alembic_version", "conversations", "transcript", "payload_keys"}
-    assert version == "0001"
+    assert tables == {
+        "alembic_version",
+        "conversations",
+        "transcript",
+        "payload_keys",
+        "deliveries",
+    }
+    assert version == "0002"
 
 
 async def test_ping_is_false_when_the_server_does_not_answer() -> None:

@@ -11,19 +11,24 @@ from flowbot.store.base import (
     Conversation,
     ConversationExistsError,
     ConversationNotFoundError,
+    DeliveryAnsweredError,
     Store,
     StoreError,
     TranscriptEntry,
 )
 from flowbot.store.memory import MemoryStore
+from flowbot.store.retention import DELIVERY_HOURS, PAYLOAD_KEY_DAYS, purge_expired
 from flowbot.store.sql import SQLStore
 from flowbot.store.urls import database_url, open_store
 
 __all__ = [
+    "DELIVERY_HOURS",
+    "PAYLOAD_KEY_DAYS",
     "ConflictError",
     "Conversation",
     "ConversationExistsError",
     "ConversationNotFoundError",
+    "DeliveryAnsweredError",
     "MemoryStore",
     "SQLStore",
     "Store",
@@ -31,4 +36,5 @@ __all__ = [
     "TranscriptEntry",
     "database_url",
     "open_store",
+    "purge_expired",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -20,6 +21,7 @@ __all__ = [
     "Conversation",
     "ConversationExistsError",
     "ConversationNotFoundError",
+    "DeliveryAnsweredError",
     "Direction",
     "Store",
     "StoreError",
@@ -59,6 +61,15 @@ class ConversationExistsError(ConflictError):
 
 class ConversationNotFoundError(StoreError, LookupError):
     """The conversation id names no stored conversation."""
+
+
+class DeliveryAnsweredError(StoreError):
+    """``save_turn`` was given a delivery id that an earlier turn already saved.
+
+    Nothing was written: the platform delivered the same event twice, and the
+    first delivery's turn stands. Not a ``ConflictError``: running the turn
+    again would answer the event a second time.
+    """
 
 
 @dataclass
@@ -113,12 +124,18 @@ class Store(Protocol):
         state: dict[str, Any],
         entries: list[TranscriptEntry],
         expected_version: int,
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
     ) -> int:
-        """Store state and transcript rows in one transaction; return the new version.
+        """Store one turn in one transaction; return the conversation's new version.
 
-        Raises ``ConflictError`` when the stored version is not
-        ``expected_version`` and ``ConversationNotFoundError`` for an unknown
-        id; in both cases nothing is written.
+        The turn is its state, its transcript rows, the payload keys its
+        replies refer to (``put_payloads``) and the platform delivery id it
+        answered (``has_delivery``). Raises ``ConflictError`` when the stored
+        version is not ``expected_version``, ``ConversationNotFoundError`` for
+        an unknown id and ``DeliveryAnsweredError`` when ``delivery`` was
+        saved before; in each case nothing is written.
         """
 
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
@@ -130,7 +147,16 @@ class Store(Protocol):
     async def put_payload(self, key: str, payload: str) -> None:
         """Keep a long postback payload under a short key (LINE allows 300 chars)."""
 
+    async def put_payloads(self, payloads: Mapping[str, str]) -> None:
+        """Keep several payload keys at once; storing a key again renews it."""
+
     async def get_payload(self, key: str) -> str | None: ...
+
+    async def has_delivery(self, key: str) -> bool:
+        """True when a saved turn answered this platform delivery id."""
+
+    async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
+        """Forget payload keys not renewed since, and delivery ids older than, these times."""
 
 
 def dump_json(value: Any) -> str:

@@ -8,6 +8,7 @@ both, and mutating a returned dict never changes what is stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from flowbot.store.base import (
     Conversation,
     ConversationExistsError,
     ConversationNotFoundError,
+    DeliveryAnsweredError,
     Direction,
     TranscriptEntry,
     dump_json,
@@ -41,7 +43,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self._rows: dict[str, _Row] = {}
         self._by_user: dict[tuple[str, str, str], str] = {}
-        self._payloads: dict[str, str] = {}
+        # key → (record, stored at)
+        self._payloads: dict[str, tuple[str, datetime]] = {}
+        self._deliveries: dict[str, datetime] = {}
 
     async def start(self) -> None:
         return None
@@ -86,6 +90,9 @@ class MemoryStore:
         state: dict[str, Any],
         entries: list[TranscriptEntry],
         expected_version: int,
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
     ) -> int:
         row = self._row(conversation_id)
         # Serialise before changing anything: a bad value must leave the row as it was.
@@ -96,6 +103,13 @@ class MemoryStore:
                 f"conversation {conversation_id} is at version {row.conversation.version}, "
                 f"not {expected_version}"
             )
+        if delivery is not None and delivery in self._deliveries:
+            raise DeliveryAnsweredError(f"delivery {delivery!r} was answered before")
+        now = utc_now()
+        if delivery is not None:
+            self._deliveries[delivery] = now
+        if payloads:
+            self._store_payloads(payloads, now)
         row.state_json = state_json
         row.transcript.extend(lines)
         row.conversation.version += 1
@@ -117,10 +131,27 @@ class MemoryStore:
         ]
 
     async def put_payload(self, key: str, payload: str) -> None:
-        self._payloads[key] = payload
+        self._store_payloads({key: payload}, utc_now())
+
+    async def put_payloads(self, payloads: Mapping[str, str]) -> None:
+        self._store_payloads(payloads, utc_now())
 
     async def get_payload(self, key: str) -> str | None:
-        return self._payloads.get(key)
+        found = self._payloads.get(key)
+        return None if found is None else found[0]
+
+    async def has_delivery(self, key: str) -> bool:
+        return key in self._deliveries
+
+    async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
+        self._payloads = {k: v for k, v in self._payloads.items() if v[1] >= payloads_before}
+        self._deliveries = {k: v for k, v in self._deliveries.items() if v >= deliveries_before}
+
+    def _store_payloads(self, payloads: Mapping[str, str], now: datetime) -> None:
+        for key, record in payloads.items():
+            if not isinstance(key, str) or not isinstance(record, str):
+                raise TypeError("payload keys and records are strings")
+            self._payloads[key] = (record, now)
 
     def _row(self, conversation_id: str) -> _Row:
         row = self._rows.get(conversation_id)

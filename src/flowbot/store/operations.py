@@ -13,7 +13,8 @@ per-statement work was about half of a save.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,17 @@ from alembic.config import Config
 from sqlalchemy import Integer, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
 
 from flowbot.store.base import (
     ConflictError,
     Conversation,
     ConversationNotFoundError,
+    DeliveryAnsweredError,
     TranscriptEntry,
 )
-from flowbot.store.schema import UTCDateTime, conversations, payload_keys, transcript
+from flowbot.store.schema import UTCDateTime, conversations, deliveries, payload_keys, transcript
 
 __all__ = [
     "Line",
@@ -39,10 +42,12 @@ __all__ = [
     "find_conversation",
     "get_conversation",
     "get_payload",
+    "has_delivery",
     "insert_conversation",
     "list_conversations",
     "ping",
-    "put_payload",
+    "purge",
+    "put_payloads",
     "read_transcript",
     "save_turn",
     "save_turn_sqlite",
@@ -113,12 +118,18 @@ _READ_TRANSCRIPT = (
     .limit(bindparam("limit", type_=Integer))
 )
 _GET_PAYLOAD = select(payload_keys.c.payload).where(payload_keys.c.key == bindparam("key_"))
+_HAS_DELIVERY = select(deliveries.c.key).where(deliveries.c.key == bindparam("key_"))
+_INSERT_DELIVERY = insert(deliveries)
+_PURGE_PAYLOADS = payload_keys.delete().where(payload_keys.c.stored_at < bindparam("before"))
+_PURGE_DELIVERIES = deliveries.delete().where(deliveries.c.at < bindparam("before"))
 
 
 def _upsert_payload(insert_for: Callable[..., Any]) -> Insert:
+    # A key names one record (content-addressed): storing it again renews it.
     statement = insert_for(payload_keys)
     upsert: Insert = statement.on_conflict_do_update(
-        index_elements=[payload_keys.c.key], set_={"payload": statement.excluded.payload}
+        index_elements=[payload_keys.c.key],
+        set_={"payload": statement.excluded.payload, "stored_at": statement.excluded.stored_at},
     )
     return upsert
 
@@ -190,7 +201,11 @@ def save_turn(
     lines: Sequence[Line],
     expected_version: int,
     now: datetime,
+    payloads: Mapping[str, str] | None = None,
+    delivery: str | None = None,
 ) -> int:
+    if delivery is not None:
+        _insert_delivery(connection, delivery, now)
     saved = connection.execute(
         _SAVE_TURN,
         {
@@ -205,6 +220,8 @@ def save_turn(
         raise _not_saved(connection, conversation_id, expected_version)
     version, last_seq = saved
     _insert_lines(connection, conversation_id, last_seq, lines)
+    if payloads:
+        put_payloads(connection, payloads, now)
     return int(version)
 
 
@@ -215,6 +232,11 @@ _SQLITE_SAVE_TURN = (
 _SQLITE_INSERT_TRANSCRIPT = (
     "INSERT INTO transcript (conversation_id, seq, direction, message, at) VALUES (?, ?, ?, ?, ?)"
 )
+_SQLITE_INSERT_DELIVERY = "INSERT INTO deliveries (key, at) VALUES (?, ?)"
+_SQLITE_UPSERT_PAYLOAD = (
+    "INSERT INTO payload_keys (key, payload, stored_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, stored_at = excluded.stored_at"
+)
 
 
 def save_turn_sqlite(
@@ -224,10 +246,17 @@ def save_turn_sqlite(
     lines: Sequence[Line],
     expected_version: int,
     now: datetime,
+    payloads: Mapping[str, str] | None = None,
+    delivery: str | None = None,
 ) -> int:
     """``save_turn`` on SQLite, inside the caller's transaction like every operation."""
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
+    if delivery is not None:
+        try:
+            dbapi.execute(_SQLITE_INSERT_DELIVERY, (delivery, _sqlite_time(now)))
+        except sqlite3.IntegrityError:
+            raise DeliveryAnsweredError(f"delivery {delivery!r} was answered before") from None
     saved = dbapi.execute(
         _SQLITE_SAVE_TURN,
         (state_json, len(lines), _sqlite_time(now), conversation_id, expected_version),
@@ -246,6 +275,11 @@ def save_turn_sqlite(
                 text = times[at] = _sqlite_time(at)
             rows.append((conversation_id, first + offset, direction, message, text))
         dbapi.executemany(_SQLITE_INSERT_TRANSCRIPT, rows)
+    if payloads:
+        stored_at = _sqlite_time(now)
+        dbapi.executemany(
+            _SQLITE_UPSERT_PAYLOAD, [(key, record, stored_at) for key, record in payloads.items()]
+        )
     return int(version)
 
 
@@ -279,16 +313,41 @@ def read_transcript(
     ]
 
 
-def put_payload(connection: Connection, key: str, payload: str, now: datetime) -> None:
+def put_payloads(connection: Connection, payloads: Mapping[str, str], now: datetime) -> None:
+    if not payloads:
+        return
+    # sorted: two transactions upserting the same keys take their row locks
+    # in one order (PostgreSQL), so they cannot deadlock
     connection.execute(
         _UPSERT_PAYLOAD[connection.dialect.name],
-        {"key": key, "payload": payload, "created_at": now},
+        [{"key": key, "payload": payloads[key], "stored_at": now} for key in sorted(payloads)],
     )
 
 
 def get_payload(connection: Connection, key: str) -> str | None:
     payload = connection.execute(_GET_PAYLOAD, {"key_": key}).scalar()
     return None if payload is None else str(payload)
+
+
+def has_delivery(connection: Connection, key: str) -> bool:
+    return connection.execute(_HAS_DELIVERY, {"key_": key}).first() is not None
+
+
+def purge(
+    connection: Connection, payloads_before: datetime, deliveries_before: datetime
+) -> tuple[int, int]:
+    """Delete payload keys not renewed since, and deliveries older than, the given times."""
+    payloads = connection.execute(_PURGE_PAYLOADS, {"before": payloads_before}).rowcount
+    answered = connection.execute(_PURGE_DELIVERIES, {"before": deliveries_before}).rowcount
+    return int(payloads or 0), int(answered or 0)
+
+
+def _insert_delivery(connection: Connection, key: str, now: datetime) -> None:
+    # First in the turn's transaction: a duplicate fails it before anything is written.
+    try:
+        connection.execute(_INSERT_DELIVERY, {"key": key, "at": now})
+    except IntegrityError:
+        raise DeliveryAnsweredError(f"delivery {key!r} was answered before") from None
 
 
 def _conversation(row: Sequence[Any]) -> Conversation:

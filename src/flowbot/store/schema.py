@@ -23,7 +23,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "conversations", "metadata", "payload_keys", "transcript"]
+__all__ = [
+    "UTCDateTime",
+    "conversations",
+    "deliveries",
+    "metadata",
+    "payload_keys",
+    "transcript",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -84,10 +91,26 @@ transcript = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# Postback payloads too long for a channel (LINE: 300 characters), under the
+# short key its buttons carry (flowbot.channels.clicks). Keys are
+# content-addressed, so storing one again only renews `stored_at`; rows not
+# renewed for PAYLOAD_KEY_DAYS are purged.
 payload_keys = Table(
     "payload_keys",
     metadata,
     Column("key", String, primary_key=True),
     Column("payload", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    Column("stored_at", UTCDateTime, nullable=False),
+    Index("ix_payload_keys_stored_at", "stored_at"),
+)
+
+# Platform delivery ids already answered (Facebook's mid, LINE's
+# webhookEventId), written in the transaction of the turn they started, so a
+# redelivery is answered once even after a restart; purged after DELIVERY_HOURS.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_deliveries_at", "at"),
 )

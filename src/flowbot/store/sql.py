@@ -46,6 +46,8 @@ Migrations
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import create_engine, event
@@ -162,12 +164,22 @@ class SQLStore:
         state: dict[str, Any],
         entries: list[TranscriptEntry],
         expected_version: int,
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
     ) -> int:
         # Serialise first: a value that is not JSON fails with nothing written.
         state_json = dump_json(state)
         lines = [encode_entry(entry) for entry in entries]
         return await self.runner.write(
-            self._save_turn, conversation_id, state_json, lines, expected_version, utc_now()
+            self._save_turn,
+            conversation_id,
+            state_json,
+            lines,
+            expected_version,
+            utc_now(),
+            payloads,
+            delivery,
         )
 
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
@@ -180,10 +192,19 @@ class SQLStore:
         return await self.runner.read(operations.read_transcript, conversation_id, limit)
 
     async def put_payload(self, key: str, payload: str) -> None:
-        await self.runner.write(operations.put_payload, key, payload, utc_now())
+        await self.put_payloads({key: payload})
+
+    async def put_payloads(self, payloads: Mapping[str, str]) -> None:
+        await self.runner.write(operations.put_payloads, dict(payloads), utc_now())
 
     async def get_payload(self, key: str) -> str | None:
         return await self.runner.read(operations.get_payload, key)
+
+    async def has_delivery(self, key: str) -> bool:
+        return await self.runner.read(operations.has_delivery, key)
+
+    async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
+        await self.runner.write(operations.purge, payloads_before, deliveries_before)
 
     def _create_runner(self) -> Runner:
         if self.backend == "sqlite":
