@@ -9,6 +9,10 @@ A config file looks like::
     [bots.pokemon]
     path = "examples/pokemon.yaml"         # relative to the config file
 
+    [bots.pokemon.channels.line]           # a messenger for this bot (docs/channels.md)
+    channel_secret = "${LINE_CHANNEL_SECRET}"
+    channel_access_token = "${LINE_CHANNEL_TOKEN}"
+
     [channels.web]
     enabled = true
 
@@ -34,6 +38,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
+
+from flowbot.channels.base import ChannelSettings
+from flowbot.channels.registry import CHANNELS, MESSENGERS
 
 __all__ = [
     "EVENT_TYPES",
@@ -69,6 +78,8 @@ class ConfigError(ValueError):
 class BotSource:
     bot_id: str
     path: Path
+    # messenger name → this bot's settings for it (`[bots.<id>.channels.<name>]`)
+    channels: Mapping[str, ChannelSettings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,14 +189,43 @@ def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:
     for bot_id, table in value.items():
         if not isinstance(table, dict) or not isinstance(table.get("path"), str):
             raise ConfigError(f'{path}: bots.{bot_id}: expected path = "<bot file or folder>"')
+        unknown = set(table) - {"path", "channels"}
+        if unknown:
+            raise ConfigError(
+                f"{path}: bots.{bot_id}: unknown setting(s): {', '.join(sorted(unknown))}"
+            )
         bot_path = Path(table["path"])
         if not bot_path.is_absolute():
             bot_path = base / bot_path
         if not bot_path.exists():
             raise ConfigError(f"{path}: bots.{bot_id}: {bot_path}: no such file or folder")
-        bots.append(BotSource(_checked_id(bot_id, f"{path}: bots.{bot_id}"), bot_path))
+        checked = _checked_id(bot_id, f"{path}: bots.{bot_id}")
+        channels = _bot_channels(table.get("channels"), f"{path}: bots.{bot_id}.channels")
+        bots.append(BotSource(checked, bot_path, channels))
     _check_unique(bots)
     return bots
+
+
+def _bot_channels(value: Any, where: str) -> dict[str, ChannelSettings]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected [{where.rsplit(': ', 1)[-1]}.<name>] tables")
+    channels: dict[str, ChannelSettings] = {}
+    for name, table in value.items():
+        if name not in MESSENGERS:
+            raise ConfigError(f"{where}.{name}: unknown channel (one of {', '.join(MESSENGERS)})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}.{name}: expected a table")
+        try:
+            channels[name] = CHANNELS[name].Settings.model_validate(table)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or name}: {item['msg']}"
+                for item in error.errors(include_url=False, include_input=False)
+            )
+            raise ConfigError(f"{where}.{name}: {problems}") from None
+    return channels
 
 
 def _allowed_origins(value: Any, path: Path) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowbot.channels import ChannelInputError, web
+from flowbot.channels import ChannelInputError, Recipient, Rendered, WebhookRequest, web
 from flowbot.engine import GotoTarget
 
 
@@ -16,8 +16,15 @@ def _parse(body: object) -> web.WebRequest:
     return web.parse_request(json.dumps(body).encode())
 
 
+def _request(body: bytes) -> WebhookRequest:
+    return WebhookRequest("POST", {}, {}, body)
+
+
 def test_text_message() -> None:
-    message = web.parse(b'{"userKey": "u1", "text": "hello"}')
+    parsed = web.parse(_request(b'{"userKey": "u1", "text": "hello", "messageId": "m1"}'))
+    [event] = parsed.events
+    assert (event.user_key, event.delivery_id) == ("u1", "m1")
+    message = event.message
     assert message.type == "text"
     assert message.text == "hello"
     assert message.payload is None
@@ -51,7 +58,7 @@ def test_open_event_and_empty_body_open_the_conversation() -> None:
 
 def test_not_json_is_400() -> None:
     with pytest.raises(ChannelInputError) as caught:
-        web.parse(b"{nope")
+        web.parse(_request(b"{nope"))
     assert caught.value.status == 400
 
 
@@ -73,9 +80,10 @@ def test_render_passes_replies_within_the_limits_unchanged() -> None:
         {"type": "cards", "cards": [{"title": "t", "buttons": []}]},
     ]
     quick = [{"type": "postback", "label": "yes", "payload": "1"}]
-    rendered = web.render(replies, quick)
+    rendered = web.render_answer(replies, quick)
     assert rendered == {"replies": replies, "quickReplies": quick}
     assert rendered["replies"][0] is replies[0]  # no copy on the common path
+    assert web.render(replies, quick, Recipient("bot", "u")) == Rendered(answer=rendered)
 
 
 def test_render_degrades_over_the_web_limits() -> None:
@@ -83,7 +91,7 @@ def test_render_degrades_over_the_web_limits() -> None:
     buttons = [{"type": "postback", "label": f"b{i}"} for i in range(12)]
     cards = [{"title": "t" * 300, "description": "d"} for _ in range(12)]
     quick = [{"type": "postback", "label": "q" * 300}] * 60
-    rendered = web.render(
+    rendered = web.render_answer(
         [
             {"type": "text", "text": long_text, "buttons": buttons},
             {"type": "cards", "cards": cards},

@@ -98,12 +98,12 @@ async def test_an_unexpected_error_is_a_logged_500_and_the_next_turn_works(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     service = client.app.state.flowbot.service  # type: ignore[attr-defined]
-    web_turn = service.web_turn
+    turn = service.turn
 
     async def broken(*args: Any) -> Any:
         raise RuntimeError("boom")
 
-    service.web_turn = broken
+    service.turn = broken
     with caplog.at_level(logging.ERROR, logger="flowbot.server"):
         response = await client.post(URL, json={"userKey": "u"}, headers={"Origin": "https://x"})
     assert response.status_code == 500
@@ -111,5 +111,5 @@ async def test_an_unexpected_error_is_a_logged_500_and_the_next_turn_works(
     # the refusal is readable by the page that sent it
     assert response.headers["access-control-allow-origin"] == "*"
     assert "boom" in caplog.text
-    service.web_turn = web_turn
+    service.turn = turn
     assert (await client.post(URL, json={"userKey": "u"})).status_code == 200

@@ -200,11 +200,12 @@ class FlakySaves(SQLStore):
         state: dict[str, Any],
         entries: list[TranscriptEntry],
         expected_version: int,
+        **turn: Any,
     ) -> int:
         if self.errors:
             error, self.errors = self.errors[0], self.errors[1:]
             raise error
-        return await super().save_turn(conversation_id, state, entries, expected_version)
+        return await super().save_turn(conversation_id, state, entries, expected_version, **turn)
 
 
 async def test_a_failed_save_leaves_the_stored_state_untouched(

@@ -1,44 +1,55 @@
-"""What every channel is: two pure functions and a capability table (SPEC §6).
+"""What a channel is: verify · parse · render, pure functions over plain data (SPEC §6).
 
-A channel turns its platform's webhook body into one `InboundMessage`
-(`parse`) and the engine's replies into the platform's JSON (`render`). Both
-are pure so that a channel is testable without the network; the transport
-that posts the rendered JSON lives with the server.
+One turn through any channel::
 
-`CAPABILITIES` holds the limits of SPEC §6 for every channel, so that
-degradation (cutting texts, dropping buttons) is driven by data, not by code
-paths per platform.
+    WebhookRequest ─ verify ─ parse ─▶ Parsed(events, acknowledgement)
+    for each InboundEvent: the conversation service runs the turn, then
+    render(replies, quick replies, Recipient, capabilities)
+        ─▶ Rendered(answer | calls, payload keys to store, degradation notes)
+    delivery: the answer in the HTTP response (web), or the calls, in order,
+    after a fast 200 (Facebook, LINE), each `prepare`d with the channel's secrets
+
+A channel module never opens a socket and never reads a clock or a store:
+`flowbot.delivery` sends what `render` returns, and the server stores the
+payload keys with the turn. So every channel is testable without the network,
+and adding one means its own module, its capability row
+(`flowbot.channels.capabilities`) and one line in `flowbot.channels.registry`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
+from flowbot.channels.capabilities import ChannelCapabilities
 from flowbot.engine.messages import InboundMessage
 
 __all__ = [
-    "CAPABILITIES",
-    "Channel",
-    "ChannelCapabilities",
+    "Acknowledgement",
     "ChannelInputError",
-    "apply_limits",
-    "truncate",
+    "ChannelModule",
+    "ChannelRefused",
+    "ChannelSettings",
+    "Degradation",
+    "InboundEvent",
+    "OutboundCall",
+    "Parsed",
+    "PreparedRequest",
+    "Recipient",
+    "Rendered",
+    "WebhookRequest",
 ]
-
-logger = logging.getLogger("flowbot.channels")
-
-ELLIPSIS = "…"
 
 
 class ChannelInputError(ValueError):
     """A webhook body the channel cannot accept.
 
     `status` is the HTTP status the server answers with: 400 for a body that
-    is not JSON, 422 for JSON that does not follow the channel's schema.
-    `problems` lists one line per offending field.
+    is not JSON or not the platform's shape, 422 for the web channel's schema
+    errors. `problems` lists one line per offending field.
     """
 
     def __init__(self, status: int, message: str, problems: Sequence[str] = ()) -> None:
@@ -48,314 +59,205 @@ class ChannelInputError(ValueError):
         self.problems = list(problems)
 
 
+class ChannelRefused(Exception):
+    """`verify` refused the request: a missing or wrong signature or token (403)."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ChannelSettings(BaseModel):
+    """One bot's settings for one channel (`[bots.<id>.channels.<name>]`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Where the platform's API lives; a setting so that tests and staging
+    # point at local fakes. Each channel gives its default.
+    api_base: str = ""
+
+
 @dataclass(frozen=True, slots=True)
-class ChannelCapabilities:
-    """The limits of one platform (SPEC §6); None = no limit flowbot enforces."""
+class WebhookRequest:
+    """What a channel may look at of one webhook request."""
 
-    name: str
-    text_chars: int
-    cards: int
-    buttons_per_card: int
-    buttons_per_text: int
-    card_title_chars: int
-    card_body_chars: int
-    button_label_chars: int
-    quick_replies: int
-    quick_reply_label_chars: int
-    payload_chars: int | None
-    carousel: bool = True
-    sync_reply: bool = False
+    method: str
+    # lower-cased names; a repeated header keeps its last value
+    headers: Mapping[str, str]
+    query: Mapping[str, str]
+    body: bytes
+    # the peer's address, for allow-lists
+    client: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
 
-CAPABILITIES: Mapping[str, ChannelCapabilities] = {
-    "web": ChannelCapabilities(
-        name="web",
-        text_chars=1000,
-        cards=10,
-        buttons_per_card=9,
-        buttons_per_text=9,
-        card_title_chars=255,
-        card_body_chars=1000,
-        button_label_chars=255,
-        quick_replies=50,
-        quick_reply_label_chars=255,
-        payload_chars=1000,
-        sync_reply=True,
-    ),
-    "facebook": ChannelCapabilities(
-        name="facebook",
-        text_chars=1000,
-        cards=10,
-        buttons_per_card=3,
-        buttons_per_text=3,
-        card_title_chars=80,
-        card_body_chars=80,
-        button_label_chars=20,
-        quick_replies=13,
-        quick_reply_label_chars=20,
-        payload_chars=1000,
-    ),
-    "line": ChannelCapabilities(
-        name="line",
-        text_chars=1000,
-        cards=10,
-        buttons_per_card=3,
-        buttons_per_text=3,
-        card_title_chars=40,
-        card_body_chars=120,
-        button_label_chars=20,
-        quick_replies=10,
-        quick_reply_label_chars=10,
-        payload_chars=300,
-    ),
-    "kakao": ChannelCapabilities(
-        name="kakao",
-        text_chars=1000,
-        cards=10,
-        buttons_per_card=3,
-        buttons_per_text=3,
-        card_title_chars=35,
-        card_body_chars=230,
-        button_label_chars=14,
-        quick_replies=50,
-        quick_reply_label_chars=30,
-        # Kakao carries the payload in the `extra` object: no string limit.
-        payload_chars=None,
-        sync_reply=True,
-    ),
-    "navertalk": ChannelCapabilities(
-        name="navertalk",
-        text_chars=1000,
-        cards=10,
-        buttons_per_card=9,
-        buttons_per_text=9,
-        card_title_chars=200,
-        card_body_chars=1000,
-        button_label_chars=18,
-        quick_replies=10,
-        quick_reply_label_chars=10,
-        payload_chars=1000,
-        sync_reply=True,
-    ),
-}
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One user event of a webhook body, ready for a turn.
+
+    `user_key` names the conversation on this channel (Facebook's PSID,
+    LINE's user, group or room id). `delivery_id` is the platform's id of the
+    event, the same on a redelivery (Facebook's message `mid`, LINE's
+    `webhookEventId`). `click_key` is a stored payload key (see
+    `flowbot.channels.clicks`) that the server resolves before the turn.
+    """
+
+    user_key: str
+    message: InboundMessage
+    delivery_id: str | None = None
+    reply_token: str | None = None
+    click_key: str | None = None
+    redelivery: bool = False
 
 
-class Channel(Protocol):
-    """The interface every channel module offers (see `flowbot.channels.web`)."""
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """The HTTP answer to a webhook request."""
 
-    capabilities: ChannelCapabilities
+    status: int = 200
+    body: bytes = b""
+    media_type: str = "text/plain; charset=utf-8"
 
-    def parse(self, body: bytes) -> InboundMessage:
-        """The inbound model of one webhook body; raises `ChannelInputError`."""
-        ...
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A webhook body: its user events in order, and what to answer at once."""
+
+    events: Sequence[InboundEvent]
+    acknowledgement: Acknowledgement = field(default_factory=Acknowledgement)
+    # events answered without a turn (echoes, delivery and read receipts…)
+    ignored: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Whom one rendering is for; `reply_token` only on an answer to a LINE event."""
+
+    bot_id: str
+    user_key: str
+    reply_token: str | None = None
+    # a push from outside a turn (the JSON API) rather than a turn's answer
+    push: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCall:
+    """One platform API request, before the channel's secrets are added.
+
+    `path` is relative to the channel's `api_base`. `wait_ms` is the pause
+    before the call (a message's `delay`, covered by the typing indicator sent
+    just before). A refused call with a `fallback` sends the fallback instead
+    (LINE: push when the reply token has expired).
+    """
+
+    path: str
+    body: Mapping[str, Any]
+    wait_ms: int = 0
+    purpose: Literal["message", "typing"] = "message"
+    fallback: OutboundCall | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """An `OutboundCall` with its URL and credentials: what the transport sends."""
+
+    method: str
+    url: str
+    json: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    # A header the transport fills with one id per call, kept across its
+    # retries, so the platform drops a retry it already took (LINE's
+    # X-Line-Retry-Key on push).
+    retry_key_header: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Degradation:
+    """One thing a channel could not show as the bot drew it, and what it did instead.
+
+    `message` is the index of the reply it happened in (None: the quick
+    replies); `path` is the JSON path inside that message.
+    """
+
+    message: int | None
+    path: str
+    note: str
+
+    def __str__(self) -> str:
+        where = "quickReplies" if self.message is None else f"replies[{self.message}]"
+        return f"{where}{'.' if self.path and self.path[0] != '[' else ''}{self.path}: {self.note}"
+
+
+class _NoKeys(Mapping[str, str]):
+    """An empty, immutable mapping a dataclass accepts as a default (it hashes)."""
+
+    def __getitem__(self, key: str) -> str:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+
+_NO_KEYS: Mapping[str, str] = _NoKeys()
+
+
+@dataclass(slots=True)
+class Rendered:
+    """What one turn's replies become on a channel.
+
+    (The defaults are shared empties, not factories: the web channel builds
+    one of these per turn on its hot path and fills none of them.)
+    """
+
+    # platform API requests, in order (asynchronous channels)
+    calls: Sequence[OutboundCall] = ()
+    # the body of the HTTP answer (synchronous channels)
+    answer: dict[str, Any] | None = None
+    # payload keys the calls refer to: key → stored record (flowbot.channels.clicks)
+    payload_keys: Mapping[str, str] = _NO_KEYS
+    notes: Sequence[Degradation] = ()
+
+
+class ChannelModule(Protocol):
+    """The module-level interface of every channel (`flowbot.channels.facebook`, …)."""
+
+    # read-only members: each module's own Settings class stands in for ChannelSettings
+    @property
+    def NAME(self) -> str: ...
+
+    @property
+    def capabilities(self) -> ChannelCapabilities: ...
+
+    @property
+    def Settings(self) -> type[ChannelSettings]: ...
+
+    def verify(self, settings: Any, request: WebhookRequest) -> None:
+        """Raise `ChannelRefused` unless the request comes from the platform."""
+
+    def handshake(self, settings: Any, request: WebhookRequest) -> Acknowledgement | None:
+        """The answer to a GET on the webhook (Facebook's subscription check); None: 405."""
+
+    def parse(self, request: WebhookRequest) -> Parsed:
+        """The user events of a verified body; raises `ChannelInputError`."""
 
     def render(
-        self, replies: Sequence[Mapping[str, Any]], quick_replies: Sequence[Mapping[str, Any]]
-    ) -> dict[str, Any]:
-        """The platform JSON for one turn's replies (degraded to the limits)."""
-        ...
+        self,
+        replies: Sequence[Mapping[str, Any]],
+        quick_replies: Sequence[Mapping[str, Any]],
+        recipient: Recipient,
+        capabilities: ChannelCapabilities,
+    ) -> Rendered:
+        """The platform's form of one turn's replies, degraded to `capabilities`."""
 
-
-def truncate(text: str, limit: int) -> str:
-    """Cut `text` to `limit` characters, the last one being "…" when cut."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + ELLIPSIS
-
-
-def apply_limits(
-    replies: Sequence[Mapping[str, Any]],
-    quick_replies: Sequence[Mapping[str, Any]],
-    caps: ChannelCapabilities,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    """Fit one turn's messages into a channel's limits.
-
-    Returns the replies, the quick replies and one note per degradation
-    (logged by the caller's channel). Messages within the limits are passed on
-    as they are (not copied): the common case costs one scan.
-    """
-    if _all_fit(replies, quick_replies, caps):
-        # _all_fit saw plain dicts only: the caller's objects are passed on, not copied
-        return (
-            cast(list[dict[str, Any]], list(replies)),
-            cast(list[dict[str, Any]], list(quick_replies)),
-            [],
-        )
-    out, quick, notes = _fit_all(replies, quick_replies, caps)
-    for note in notes:
-        logger.info("%s channel degraded a message: %s", caps.name, note)
-    return out, quick, notes
-
-
-# --- the common case: everything already fits -----------------------------------------
-#
-# Most turns send a few short messages. These checks answer "does anything
-# exceed a limit?" without building the notes' JSON paths or comparing copies,
-# so such a turn costs one scan; anything over a limit (or not a plain dict)
-# takes the slow path below, which decides what to cut. Both must agree on
-# what fits: tests/channels/test_base.py checks them against each other.
-
-
-def _all_fit(
-    replies: Sequence[Mapping[str, Any]],
-    quick_replies: Sequence[Mapping[str, Any]],
-    caps: ChannelCapabilities,
-) -> bool:
-    for reply in replies:
-        if type(reply) is not dict or not _message_fits(reply, caps):
-            return False
-    if len(quick_replies) > caps.quick_replies:
-        return False
-    return _labels_fit(quick_replies, caps.quick_reply_label_chars)
-
-
-def _message_fits(message: dict[str, Any], caps: ChannelCapabilities) -> bool:
-    kind = message.get("type")
-    if kind == "text":
-        text = message.get("text")
-        if isinstance(text, str) and len(text) > caps.text_chars:
-            return False
-        return _buttons_fit(message.get("buttons"), caps.buttons_per_text, caps)
-    if kind == "cards":
-        cards = message.get("cards")
-        if not isinstance(cards, list):
-            return True
-        if len(cards) > caps.cards:
-            return False
-        for card in cards:
-            if not isinstance(card, dict):
-                continue
-            title = card.get("title")
-            if isinstance(title, str) and len(title) > caps.card_title_chars:
-                return False
-            body = card.get("description")
-            if isinstance(body, str) and len(body) > caps.card_body_chars:
-                return False
-            if not _buttons_fit(card.get("buttons"), caps.buttons_per_card, caps):
-                return False
-    return True
-
-
-def _buttons_fit(buttons: Any, limit: int, caps: ChannelCapabilities) -> bool:
-    if not isinstance(buttons, list):
-        return True
-    return len(buttons) <= limit and _labels_fit(buttons, caps.button_label_chars)
-
-
-def _labels_fit(items: Sequence[Any], limit: int) -> bool:
-    for item in items:
-        if isinstance(item, dict):
-            label = item.get("label")
-            if isinstance(label, str) and len(label) > limit:
-                return False
-    return True
-
-
-# --- the slow path: cut what exceeds, noting each cut ---------------------------------
-
-
-def _fit_all(
-    replies: Sequence[Mapping[str, Any]],
-    quick_replies: Sequence[Mapping[str, Any]],
-    caps: ChannelCapabilities,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-    notes: list[str] = []
-    out: list[dict[str, Any]] = []
-    for index, reply in enumerate(replies):
-        out.extend(_fit_message(reply, index, caps, notes))
-    quick: list[dict[str, Any]] = []
-    for index, item in enumerate(quick_replies):
-        if index >= caps.quick_replies:
-            notes.append(
-                f"quick replies: {len(quick_replies) - caps.quick_replies} over "
-                f"the limit of {caps.quick_replies} dropped"
-            )
-            break
-        quick.append(
-            _fit_label(item, caps.quick_reply_label_chars, f"quickReplies[{index}]", notes)
-        )
-    return out, quick, notes
-
-
-def _fit_message(
-    reply: Mapping[str, Any], index: int, caps: ChannelCapabilities, notes: list[str]
-) -> list[dict[str, Any]]:
-    message = reply if isinstance(reply, dict) else dict(reply)
-    kind = message.get("type")
-    where = f"replies[{index}]"
-    if kind == "text":
-        text = message.get("text")
-        buttons = message.get("buttons")
-        fitted_buttons = _fit_buttons(
-            buttons, caps.buttons_per_text, f"{where}.buttons", caps, notes
-        )
-        if isinstance(text, str) and len(text) > caps.text_chars:
-            notes.append(f"{where}.text: cut to {caps.text_chars} characters")
-            text = truncate(text, caps.text_chars)
-        if text is message.get("text") and fitted_buttons is buttons:
-            return [message]
-        changed = dict(message, text=text)
-        if fitted_buttons is not None:
-            changed["buttons"] = fitted_buttons
-        return [changed]
-    if kind == "cards":
-        cards = message.get("cards")
-        if not isinstance(cards, list):
-            return [message]
-        fitted = [
-            _fit_card(card, f"{where}.cards[{i}]", caps, notes) for i, card in enumerate(cards)
-        ]
-        same = all(a is b for a, b in zip(fitted, cards, strict=True))
-        if len(fitted) <= caps.cards:
-            return [message] if same else [dict(message, cards=fitted)]
-        notes.append(f"{where}: {len(fitted)} cards split into messages of {caps.cards}")
-        return [
-            dict(message, cards=fitted[start : start + caps.cards])
-            for start in range(0, len(fitted), caps.cards)
-        ]
-    return [message]
-
-
-def _fit_card(card: Any, where: str, caps: ChannelCapabilities, notes: list[str]) -> Any:
-    if not isinstance(card, dict):
-        return card
-    changed: dict[str, Any] | None = None
-    for key, limit in (("title", caps.card_title_chars), ("description", caps.card_body_chars)):
-        value = card.get(key)
-        if isinstance(value, str) and len(value) > limit:
-            notes.append(f"{where}.{key}: cut to {limit} characters")
-            changed = changed if changed is not None else dict(card)
-            changed[key] = truncate(value, limit)
-    buttons = card.get("buttons")
-    fitted = _fit_buttons(buttons, caps.buttons_per_card, f"{where}.buttons", caps, notes)
-    if fitted is not buttons:
-        changed = changed if changed is not None else dict(card)
-        changed["buttons"] = fitted
-    return card if changed is None else changed
-
-
-def _fit_buttons(
-    buttons: Any, limit: int, where: str, caps: ChannelCapabilities, notes: list[str]
-) -> Any:
-    if not isinstance(buttons, list):
-        return buttons
-    fitted = [
-        _fit_label(button, caps.button_label_chars, f"{where}[{i}]", notes)
-        for i, button in enumerate(buttons[:limit])
-    ]
-    if len(buttons) > limit:
-        notes.append(f"{where}: {len(buttons) - limit} buttons over the limit of {limit} dropped")
-        return fitted
-    if all(a is b for a, b in zip(fitted, buttons, strict=False)):
-        return buttons
-    return fitted
-
-
-def _fit_label(item: Any, limit: int, where: str, notes: list[str]) -> Any:
-    if not isinstance(item, dict):
-        return item
-    label = item.get("label")
-    if isinstance(label, str) and len(label) > limit:
-        notes.append(f"{where}.label: cut to {limit} characters")
-        return dict(item, label=truncate(label, limit))
-    return item
+    def prepare(self, settings: Any, call: OutboundCall) -> PreparedRequest:
+        """The URL and credentials of one call."""

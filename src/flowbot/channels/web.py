@@ -11,7 +11,13 @@ opens the conversation (the widget's first request). `messageId` is an
 optional client id that makes a retried request answer once (see the server).
 
 Outbound: `{"replies": [Message], "quickReplies": [QuickReply]}` within the
-web limits of SPEC §6.
+web limits of SPEC §6, as the synchronous answer (`Rendered.answer`).
+
+The web channel has no platform to verify: each conversation's bearer token
+is checked by the conversation service. Its route (`flowbot.server.messages`)
+calls `parse_request` and `render_answer` directly, the hot path of every
+widget turn; `parse` and `render` are the same functions behind the
+interface every channel offers.
 """
 
 from __future__ import annotations
@@ -24,12 +30,44 @@ from typing import Any
 
 import orjson
 
-from flowbot.channels.base import CAPABILITIES, ChannelInputError, apply_limits
+from flowbot.channels.base import (
+    Acknowledgement,
+    ChannelInputError,
+    ChannelSettings,
+    InboundEvent,
+    OutboundCall,
+    Parsed,
+    PreparedRequest,
+    Recipient,
+    Rendered,
+    WebhookRequest,
+)
+from flowbot.channels.capabilities import CAPABILITIES, ChannelCapabilities
+from flowbot.channels.limits import apply_limits
 from flowbot.engine.messages import GotoTarget, InboundMessage, MessageType
 
-__all__ = ["MAX_TEXT_CHARS", "WebRequest", "capabilities", "parse", "parse_request", "render"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "NAME",
+    "Settings",
+    "WebRequest",
+    "capabilities",
+    "handshake",
+    "parse",
+    "parse_request",
+    "prepare",
+    "render",
+    "render_answer",
+    "verify",
+]
 
+NAME = "web"
 capabilities = CAPABILITIES["web"]
+
+
+class Settings(ChannelSettings):
+    """The web channel needs none: every bot has it."""
+
 
 MAX_USER_KEY_CHARS = 200
 MAX_TEXT_CHARS = 5000
@@ -48,9 +86,33 @@ class WebRequest:
     message_id: str | None = None
 
 
-def parse(body: bytes) -> InboundMessage:
-    """The inbound message of one request body; raises `ChannelInputError`."""
-    return parse_request(body).message
+def verify(settings: Settings, request: WebhookRequest) -> None:
+    """Nothing to verify here: the conversation's token is the service's to check."""
+
+
+def handshake(settings: Settings, request: WebhookRequest) -> Acknowledgement | None:
+    return None
+
+
+def parse(request: WebhookRequest) -> Parsed:
+    """The one event of a request body; raises `ChannelInputError`."""
+    parsed = parse_request(request.body)
+    message = parsed.message
+    return Parsed([InboundEvent(message.user_key, message, delivery_id=parsed.message_id)])
+
+
+def render(
+    replies: Sequence[Mapping[str, Any]],
+    quick_replies: Sequence[Mapping[str, Any]],
+    recipient: Recipient,
+    capabilities: ChannelCapabilities = capabilities,
+) -> Rendered:
+    fitted, quick, _ = apply_limits(replies, quick_replies, capabilities)
+    return Rendered(answer={"replies": fitted, "quickReplies": quick})
+
+
+def prepare(settings: Settings, call: OutboundCall) -> PreparedRequest:
+    raise NotImplementedError("the web channel answers in the HTTP response: it makes no calls")
 
 
 def parse_request(body: bytes) -> WebRequest:
@@ -90,9 +152,10 @@ def parse_request(body: bytes) -> WebRequest:
     return WebRequest(message, message_id)
 
 
-def render(
+def render_answer(
     replies: Sequence[Mapping[str, Any]], quick_replies: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
+    """The answer body of one turn: `render` without the `Rendered` around it."""
     fitted, quick, _ = apply_limits(replies, quick_replies, capabilities)
     return {"replies": fitted, "quickReplies": quick}
 

@@ -24,7 +24,7 @@ from flowbot.engine import ConversationState, load_program
 from flowbot.format import BotLoadError, export_bot, load_bot_data
 from flowbot.format.models import Message, QuickReply
 from flowbot.server.context import ServerContext
-from flowbot.server.conversations import TurnOutcome
+from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.errors import ServiceError
 from flowbot.server.http import BadJSON, BodyTooLarge, error_response, logger, read_json
 from flowbot.server.openapi import OPENAPI, docs_page
@@ -177,19 +177,29 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         if problems:
             return error_response(request, 422, "expected {flowId, nodeId?, run?}", problems)
         node_id = data.get("nodeId")
+        outbound = ctx.outbound
+
+        def render_for(conversation: Conversation) -> Render:
+            return outbound.renderer(
+                conversation.bot_id, conversation.channel, conversation.user_key, push=True
+            )
+
         try:
             outcome = await service.change_navigation(
                 conversation_id,
                 str(data["flowId"]),
                 None if node_id is None else str(node_id),
-                run=bool(data.get("run", False)),
+                render=render_for if data.get("run", False) else None,
             )
+            ran = outcome.result if isinstance(outcome, ChannelTurn) else None
+            if isinstance(outcome, ChannelTurn) and ran and (ran.replies or ran.quick_replies):
+                await outbound.send(outcome.conversation, outcome.rendered)
         except ServiceError as error:
             return error_response(request, error.status, error.message)
-        if isinstance(outcome, TurnOutcome):
+        if isinstance(outcome, ChannelTurn):
             body = _summary(outcome.conversation)
-            body["replies"] = outcome.result.replies
-            body["quickReplies"] = outcome.result.quick_replies
+            body["replies"] = ran.replies if ran is not None else []
+            body["quickReplies"] = ran.quick_replies if ran is not None else []
             return JSONResponse(body)
         return JSONResponse(_summary(outcome))
 
@@ -208,7 +218,10 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         except _Invalid as error:
             return error_response(request, 422, error.message, error.problems)
         try:
-            conversation, reached = await service.push(conversation_id, messages, quick_replies)
+            conversation = await service.existing(conversation_id)
+            rendered = ctx.outbound.render_push(conversation, messages, quick_replies)
+            await service.record_push(conversation_id, messages, rendered.payload_keys)
+            reached = await ctx.outbound.send(conversation, rendered)
         except ServiceError as error:
             return error_response(request, error.status, error.message)
         return JSONResponse(

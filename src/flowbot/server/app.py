@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -15,21 +16,30 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from flowbot.channels import ChannelSettings
 from flowbot.config import Settings
+from flowbot.delivery import ConversationQueues, Transport
 from flowbot.engine import Ports
 from flowbot.events import EventDispatcher
 from flowbot.server.api import api_routes
 from flowbot.server.bots import BotRegistry
+from flowbot.server.channel_routes import channel_routes
 from flowbot.server.context import STATIC_DIR, ServerContext
 from flowbot.server.conversations import ConversationService
 from flowbot.server.messages import MessagesEndpoint
+from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
 from flowbot.server.web import web_routes
-from flowbot.store import Store, open_store
+from flowbot.store import Store, open_store, purge_expired
 
 __all__ = ["FlowbotApp", "create_app"]
 
 logger = logging.getLogger("flowbot.server")
+
+# How often expired payload keys and delivery ids are purged.
+PURGE_INTERVAL_SECONDS = 6 * 3600
+# The platform APIs' timeouts: a Send API that hangs must not hold a conversation.
+PLATFORM_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
 class FlowbotApp(Starlette):
@@ -59,40 +69,62 @@ def create_app(
     ports: Ports | None = None,
     events_transport: httpx.AsyncBaseTransport | None = None,
     events: EventDispatcher | None = None,
+    platform_transport: httpx.AsyncBaseTransport | None = None,
     static_dir: Path = STATIC_DIR,
     ping_interval: float = 15.0,
 ) -> FlowbotApp:
     """Build the app: loads and compiles every bot now (raises `BotLoadError`).
 
     The store is opened from `settings.database` unless one is given; it is
-    started and closed by the app's lifespan, as is the event dispatcher.
+    started and closed by the app's lifespan, as are the event dispatcher and
+    the one HTTP client every platform API is called through
+    (`platform_transport` replaces its transport, e.g. in tests).
     """
     bots = BotRegistry.load(settings.bots)
     store = store if store is not None else open_store(settings.database)
     events = events or EventDispatcher(settings.webhooks, transport=events_transport)
     hub = PushHub()
-    service = ConversationService(store, bots, events=events, hub=hub, ports=ports)
+    client = httpx.AsyncClient(timeout=PLATFORM_TIMEOUT, transport=platform_transport)
+    channel_settings: dict[tuple[str, str], ChannelSettings] = {
+        (bot.bot_id, name): value for bot in settings.bots for name, value in bot.channels.items()
+    }
+    queues = ConversationQueues()
+    outbound = Outbound(channel_settings, hub, Transport(client), queues)
+    service = ConversationService(store, bots, events=events, ports=ports)
     ctx = ServerContext(
         settings=settings,
         bots=bots,
         store=store,
         service=service,
         hub=hub,
+        outbound=outbound,
         events=events,
         static_dir=static_dir,
         ping_interval=ping_interval,
     )
 
+    async def purge_now_and_then() -> None:
+        while True:
+            await purge_expired(store)
+            await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
         await events.start()
+        purging = asyncio.create_task(purge_now_and_then())
         ctx.ready = True
         logger.info("flowbot ready: %d bot(s): %s", len(bots), ", ".join(bots.ids()))
         try:
             yield
         finally:
             ctx.ready = False
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+            # the turns already acknowledged to a platform still run and send
+            await queues.close(timeout=10.0)
+            await client.aclose()
             await events.close()
             await store.close()
 
@@ -128,6 +160,7 @@ def create_app(
             Route("/", index, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(ctx, messages),
+            *channel_routes(ctx),
             *api_routes(ctx),
         ],
         lifespan=lifespan,

@@ -9,6 +9,7 @@ from flowbot.config import Settings
 from flowbot.events import EventDispatcher
 from flowbot.server.bots import BotRegistry
 from flowbot.server.conversations import ConversationService
+from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
 from flowbot.store import Store
 
@@ -24,6 +25,7 @@ class ServerContext:
     store: Store
     service: ConversationService
     hub: PushHub
+    outbound: Outbound
     events: EventDispatcher
     static_dir: Path = STATIC_DIR
     # Seconds between ": ping" comments on an idle event stream.

@@ -1,60 +1,102 @@
-"""Running turns for the server: one at a time per conversation, saved once.
+"""One turn for any channel: lock → load → engine → render → save once → events.
 
-A turn is: take the conversation's lock, load its state (from the in-process
-cache, else the store), run the engine, then `store.save_turn` the new state
-and the transcript rows in one transaction. Nothing is written before the
-turn succeeded, so a failing turn leaves the stored state as it was.
+`ConversationService.turn` is the pipeline every channel's route calls:
 
-The cache holds the last saved state of recent conversations so that the hot
-path does not read the database; it is safe with several processes because
-every save names the version it started from, and a `ConflictError` (someone
-else saved first) reloads the conversation and runs the turn again.
+1. take the conversation's lock (one turn at a time per conversation, in
+   arrival order), find or create the conversation;
+2. answer a delivery the platform sent before once only: the web channel's
+   `messageId` from this process's memory (with the first answer), a
+   Facebook `mid` or LINE `webhookEventId` from the store;
+3. resolve a stored payload key of a click (LINE's 300-character `data`);
+4. run the engine, let the channel render the replies, and `store.save_turn`
+   the state, the transcript, the payload keys the rendering refers to and
+   the delivery id, in one transaction — so nothing is sent that refers to
+   a key not yet stored, and nothing is written before the turn succeeded;
+5. emit the events; the caller delivers what was rendered.
+
+The state of recent conversations lives in `ConversationCache`; a save that
+meets another writer's version (`ConflictError`) reloads and runs again.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flowbot.channels import Rendered
+from flowbot.channels.clicks import decode_record
+from flowbot.channels.fitting import constant_time_equal
 from flowbot.engine import ConversationState, InboundMessage, Ports, Program, TurnResult, run_turn
 from flowbot.engine.messages import GotoTarget
 from flowbot.events import EventDispatcher
 from flowbot.server.bots import BotRegistry
+from flowbot.server.cache import Cached, ConversationCache, UserKey
 from flowbot.server.errors import Forbidden, NotFound, Unavailable
 from flowbot.server.locks import KeyedLocks
-from flowbot.server.push import PushHub
 from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
     ConflictError,
     Conversation,
+    DeliveryAnsweredError,
     Store,
     TranscriptEntry,
 )
 
-__all__ = ["ConversationService", "TurnOutcome"]
+__all__ = ["ChannelTurn", "ConversationService", "Render", "TurnRequest", "lock_key"]
 
 logger = logging.getLogger("flowbot.server")
 
 SAVE_ATTEMPTS = 3
 NEEDS_TOKEN = "this userKey has a conversation: send its token as 'Authorization: Bearer <token>'"
 
+# A channel's rendering of one turn's result (pure: see flowbot.channels).
+Render = Callable[[TurnResult], Rendered]
+
 
 @dataclass(slots=True)
-class _Cached:
-    conversation: Conversation
-    state: ConversationState | None
+class TurnRequest:
+    """One inbound event, for the conversation of (bot, channel, user key).
+
+    `trusted`: the channel proved the request comes from its platform (a
+    signature); otherwise (the web channel) the conversation's bearer
+    `token` must come with it. `delivery_id` is the platform's id of the
+    event; `durable_delivery` remembers it in the store (messengers) rather
+    than in this process with its answer (the web's `messageId`).
+    """
+
+    bot_id: str
+    channel: str
+    user_key: str
+    message: InboundMessage
+    delivery_id: str | None = None
+    durable_delivery: bool = False
+    token: str | None = None
+    trusted: bool = False
+    click_key: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TurnOutcome:
+@dataclass(slots=True)
+class ChannelTurn:
+    """What a turn did; `result` None: the delivery was answered before, nothing ran."""
+
     conversation: Conversation
-    result: TurnResult
-    created: bool
+    rendered: Rendered
+    result: TurnResult | None
+    created: bool = False
+
+    @property
+    def repeated(self) -> bool:
+        return self.result is None
+
+
+def lock_key(key: UserKey) -> str:
+    """The lock (and background queue) of one conversation: whom it is with."""
+    return "\x00".join(key)
 
 
 class ConversationService:
@@ -64,7 +106,6 @@ class ConversationService:
         bots: BotRegistry,
         *,
         events: EventDispatcher,
-        hub: PushHub,
         ports: Ports | None = None,
         cache_size: int = 10_000,
         replay_size: int = 10_000,
@@ -72,52 +113,84 @@ class ConversationService:
         self.store = store
         self.bots = bots
         self.events = events
-        self.hub = hub
         self.ports = ports
-        self._locks = KeyedLocks()
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._ids: dict[tuple[str, str, str], str] = {}
-        self._cache_size = cache_size
-        # (conversation id, client message id) → the answer already given.
-        self._replays: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self.locks = KeyedLocks()
+        self._cache = ConversationCache(cache_size)
+        # (conversation id, web messageId) → the rendering already answered
+        self._replays: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
         self._replay_size = replay_size
 
-    # --- the web channel --------------------------------------------------------
+    # --- a turn, for any channel ------------------------------------------------
 
-    async def web_turn(
-        self,
-        bot_id: str,
-        message: InboundMessage,
-        token: str | None,
-        message_id: str | None,
-        render: Any,
-    ) -> dict[str, Any]:
-        """One web-channel request: the answer JSON (`render`ed replies + ids)."""
-        program = self._program(bot_id)
-        key = (bot_id, "web", message.user_key)
-        async with self._locks.hold(_lock_key(key)):
+    async def turn(self, request: TurnRequest, render: Render) -> ChannelTurn:
+        program = self._program(request.bot_id)
+        key = (request.bot_id, request.channel, request.user_key)
+        async with self.locks.hold(lock_key(key)):
             cached = await self._find(key)
             created = False
             if cached is None:
-                conversation = await self._create(key)
-                cached, created = self._remember(conversation), True
-            elif not _may_use(cached.conversation, token):
+                cached, created = await self._create(key, request.trusted)
+            elif not request.trusted and not _may_use(cached.conversation, request.token):
                 raise Forbidden(NEEDS_TOKEN)
             conversation = cached.conversation
-            if message_id is not None:
-                replayed = self._replays.get((conversation.id, message_id))
-                if replayed is not None:
-                    logger.info(
-                        "conversation %s: message %s answered again", conversation.id, message_id
-                    )
-                    return replayed
-            outcome = await self._run(program, cached, message, created=created)
-            answer: dict[str, Any] = render(outcome.result.replies, outcome.result.quick_replies)
-            answer["conversationId"] = conversation.id
-            answer["token"] = conversation.token
-            if message_id is not None:
-                self._remember_answer((conversation.id, message_id), answer)
-            return answer
+            delivery = None
+            if request.delivery_id is not None:
+                if request.durable_delivery:
+                    delivery = f"{request.bot_id}/{request.channel}/{request.delivery_id}"
+                    if await self.store.has_delivery(delivery):
+                        return self._repeated(conversation, delivery, Rendered())
+                else:
+                    replayed = self._replays.get((conversation.id, request.delivery_id))
+                    if replayed is not None:
+                        return self._repeated(conversation, request.delivery_id, replayed)
+            message = request.message
+            if request.click_key is not None:
+                message = await self._resolve_click(program, request)
+            outcome = await self._run(program, cached, message, render, created, delivery)
+            if request.delivery_id is not None and not request.durable_delivery:
+                self._remember_answer((conversation.id, request.delivery_id), outcome.rendered)
+            return outcome
+
+    def _repeated(
+        self, conversation: Conversation, delivery: str, rendered: Rendered
+    ) -> ChannelTurn:
+        logger.info("conversation %s: delivery %s answered before", conversation.id, delivery)
+        return ChannelTurn(conversation, rendered, None)
+
+    async def _resolve_click(self, program: Program, request: TurnRequest) -> InboundMessage:
+        """The click behind a stored payload key; an unknown key is plain text for the fallback."""
+        assert request.click_key is not None
+        record = await self.store.get_payload(request.click_key)
+        click = decode_record(record) if record is not None else None
+        message = request.message
+        if click is not None:
+            return InboundMessage(
+                message.conversation_key,
+                "postback",
+                text=click.text if click.text is not None else message.text,
+                payload=click.payload,
+                goto=click.goto,
+                channel=message.channel,
+                user_key=message.user_key,
+            )
+        logger.warning(
+            "bot %s %s user %s: payload key %s is unknown or expired: "
+            "the click goes to the fallback flow as text",
+            request.bot_id,
+            request.channel,
+            request.user_key,
+            request.click_key,
+        )
+        return InboundMessage(
+            message.conversation_key,
+            "text",
+            text=message.text,
+            goto=GotoTarget(str(program.fallback_flow.id)),
+            channel=message.channel,
+            user_key=message.user_key,
+        )
+
+    # --- the web channel's event stream ------------------------------------------
 
     async def open_stream(
         self, bot_id: str, conversation_id: str, token: str | None
@@ -127,7 +200,7 @@ class ConversationService:
         conversation = await self.get(conversation_id)
         if conversation is None or conversation.bot_id != bot_id:
             raise NotFound(f"bot {bot_id!r} has no conversation {conversation_id!r}")
-        if not token or not hmac.compare_digest(token, conversation.token):
+        if not token or not constant_time_equal(conversation.token, token):
             raise Forbidden("the token does not open this conversation")
         return conversation
 
@@ -139,17 +212,29 @@ class ConversationService:
             return cached.conversation
         return await self.store.get_conversation(conversation_id)
 
+    async def existing(self, conversation_id: str) -> Conversation:
+        conversation = await self.get(conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id!r}")
+        return conversation
+
     async def change_navigation(
-        self, conversation_id: str, flow_id: str, node_id: str | None, *, run: bool = False
-    ) -> TurnOutcome | Conversation:
+        self,
+        conversation_id: str,
+        flow_id: str,
+        node_id: str | None,
+        *,
+        render: Callable[[Conversation], Render] | None = None,
+    ) -> ChannelTurn | Conversation:
         """Move a conversation to a flow's entry or one of its nodes (CLOSER's changeNavigation).
 
-        By default only the position changes: the next user message starts
-        there. With `run` the target runs now like a goto click, and its
-        replies go to the conversation's open widgets. Raises `NotFound` for
-        an unknown conversation, flow or node.
+        Without `render` only the position changes: the next user message
+        starts there. With it the target runs now like a goto click, rendered
+        for the conversation's channel by `render(conversation)`; the caller
+        delivers the result. Raises `NotFound` for an unknown conversation,
+        flow or node.
         """
-        conversation = await self._existing(conversation_id)
+        conversation = await self.existing(conversation_id)
         program = self._program(conversation.bot_id)
         target = program.node(flow_id, node_id)
         if target is None:
@@ -158,9 +243,9 @@ class ConversationService:
             )
             raise NotFound(f"bot {conversation.bot_id!r} has no {what}")
         key = (conversation.bot_id, conversation.channel, conversation.user_key)
-        async with self._locks.hold(_lock_key(key)):
+        async with self.locks.hold(lock_key(key)):
             cached = await self._reload(conversation_id)
-            if not run:
+            if render is None:
                 return await self._move(cached, target.position)
             message = InboundMessage(
                 conversation_key=conversation_id,
@@ -170,16 +255,9 @@ class ConversationService:
                 channel=conversation.channel,
                 user_key=conversation.user_key,
             )
-            outcome = await self._run(program, cached, message, created=False)
-        result = outcome.result
-        if result.replies or result.quick_replies:
-            self.hub.publish(
-                conversation_id,
-                {"replies": result.replies, "quickReplies": result.quick_replies, "source": "api"},
-            )
-        return outcome
+            return await self._run(program, cached, message, render(conversation), False, None)
 
-    async def _move(self, cached: _Cached, position: tuple[Any, Any]) -> Conversation:
+    async def _move(self, cached: Cached, position: tuple[Any, Any]) -> Conversation:
         for _ in range(SAVE_ATTEMPTS):
             conversation = cached.conversation
             state = (cached.state or ConversationState.new()).with_navigation(*position)
@@ -192,7 +270,7 @@ class ConversationService:
                 cached = await self._reload(conversation.id)
                 continue
             conversation = _saved(conversation, state_json, version, datetime.now(UTC))
-            self._remember(conversation, state)
+            self._cache.remember(conversation, state)
             self.events.emit(
                 "bot.conversation.updated",
                 bot_id=conversation.bot_id,
@@ -203,26 +281,23 @@ class ConversationService:
         self.forget(cached.conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")
 
-    async def push(
-        self,
-        conversation_id: str,
-        messages: list[dict[str, Any]],
-        quick_replies: list[dict[str, Any]],
-    ) -> tuple[Conversation, int]:
-        """Send messages to a conversation from outside; recorded in its transcript.
+    async def record_push(
+        self, conversation_id: str, messages: list[dict[str, Any]], payloads: Mapping[str, str]
+    ) -> Conversation:
+        """Keep messages sent from outside a turn: the transcript, their payload keys, events.
 
-        Returns the conversation and the number of open widgets reached.
+        The caller renders and delivers them; this runs first, under the
+        conversation's lock, so a push never lands in the middle of a turn's
+        transcript and its buttons' keys are stored before it is sent.
         """
-        conversation = await self._existing(conversation_id)
+        conversation = await self.existing(conversation_id)
         key = (conversation.bot_id, conversation.channel, conversation.user_key)
-        async with self._locks.hold(_lock_key(key)):
+        async with self.locks.hold(lock_key(key)):
             at = datetime.now(UTC)
+            if payloads:
+                await self.store.put_payloads(payloads)
             await self.store.append_transcript(
                 conversation_id, [TranscriptEntry("out", message, at) for message in messages]
-            )
-            reached = self.hub.publish(
-                conversation_id,
-                {"replies": messages, "quickReplies": quick_replies, "source": "api"},
             )
         for message in messages:
             self.events.emit(
@@ -231,31 +306,45 @@ class ConversationService:
                 conversation_id=conversation_id,
                 data={"message": message, "source": "api"},
             )
-        return conversation, reached
+        return conversation
 
     def forget(self, conversation_id: str) -> None:
-        cached = self._cache.pop(conversation_id, None)
-        if cached is not None:
-            c = cached.conversation
-            self._ids.pop((c.bot_id, c.channel, c.user_key), None)
+        self._cache.forget(conversation_id)
 
     # --- turns --------------------------------------------------------------------
 
     async def _run(
-        self, program: Program, cached: _Cached, message: InboundMessage, *, created: bool
-    ) -> TurnOutcome:
+        self,
+        program: Program,
+        cached: Cached,
+        message: InboundMessage,
+        render: Render,
+        created: bool,
+        delivery: str | None,
+    ) -> ChannelTurn:
         conversation = cached.conversation
         inbound = message.with_conversation_key(conversation.id)
         for attempt in range(SAVE_ATTEMPTS):
             result = await run_turn(program, cached.state, inbound, self.ports)
+            rendered = render(result)
             state_json = result.state.to_json()
             at = datetime.now(UTC)
             entries = [TranscriptEntry("in", inbound_json(inbound), at)]
             entries.extend(TranscriptEntry("out", reply, at) for reply in logged_replies(result))
             try:
                 version = await self.store.save_turn(
-                    conversation.id, state_json, entries, conversation.version
+                    conversation.id,
+                    state_json,
+                    entries,
+                    conversation.version,
+                    payloads=rendered.payload_keys or None,
+                    delivery=delivery,
                 )
+            except DeliveryAnsweredError:
+                # another process saved this delivery's turn first: that one stands
+                assert delivery is not None
+                self.forget(conversation.id)
+                return self._repeated(conversation, delivery, Rendered())
             except ConflictError:
                 # Another process saved first: run the turn again on its state.
                 logger.info(
@@ -267,7 +356,7 @@ class ConversationService:
                 conversation = cached.conversation
                 continue
             conversation = _saved(conversation, state_json, version, at)
-            self._remember(conversation, result.state)
+            self._cache.remember(conversation, result.state)
             if result.error:
                 logger.warning(
                     "conversation %s: turn answered with the error message: %s",
@@ -275,7 +364,7 @@ class ConversationService:
                     result.error,
                 )
             self._emit_turn(conversation, inbound, result, created)
-            return TurnOutcome(conversation, result, created)
+            return ChannelTurn(conversation, rendered, result, created)
         self.forget(conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")
 
@@ -305,7 +394,7 @@ class ConversationService:
             },
         )
 
-    # --- lookups and the cache ----------------------------------------------------
+    # --- lookups ------------------------------------------------------------------
 
     def _program(self, bot_id: str) -> Program:
         program = self.bots.get(bot_id)
@@ -313,58 +402,35 @@ class ConversationService:
             raise NotFound(f"no bot {bot_id!r}")
         return program
 
-    async def _existing(self, conversation_id: str) -> Conversation:
-        conversation = await self.get(conversation_id)
-        if conversation is None:
-            raise NotFound(f"no conversation {conversation_id!r}")
-        return conversation
-
-    async def _find(self, key: tuple[str, str, str]) -> _Cached | None:
-        conversation_id = self._ids.get(key)
-        if conversation_id is not None:
-            cached = self._cache.get(conversation_id)
-            if cached is not None:
-                self._cache.move_to_end(conversation_id)
-                return cached
+    async def _find(self, key: UserKey) -> Cached | None:
+        cached = self._cache.find(key)
+        if cached is not None:
+            return cached
         conversation = await self.store.find_conversation(*key)
-        return None if conversation is None else self._remember(conversation)
+        return None if conversation is None else self._cache.remember(conversation)
 
-    async def _create(self, key: tuple[str, str, str]) -> Conversation:
+    async def _create(self, key: UserKey, trusted: bool) -> tuple[Cached, bool]:
         try:
-            return await self.store.create_conversation(*key, secrets.token_urlsafe(24))
+            conversation = await self.store.create_conversation(*key, secrets.token_urlsafe(24))
         except ConflictError:
-            # Another process created it a moment ago: the request is not the first.
+            # Another process created it a moment ago: this event is not the first.
             found = await self.store.find_conversation(*key)
             if found is None:
                 raise Unavailable("the conversation could not be created; try again") from None
-            raise Forbidden(NEEDS_TOKEN) from None
+            if not trusted:
+                raise Forbidden(NEEDS_TOKEN) from None
+            return self._cache.remember(found), False
+        return self._cache.remember(conversation), True
 
-    async def _reload(self, conversation_id: str) -> _Cached:
+    async def _reload(self, conversation_id: str) -> Cached:
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
             self.forget(conversation_id)
             raise NotFound(f"no conversation {conversation_id!r}")
-        return self._remember(conversation)
+        return self._cache.remember(conversation)
 
-    def _remember(
-        self, conversation: Conversation, state: ConversationState | None = None
-    ) -> _Cached:
-        if state is None and conversation.state is not None:
-            state = ConversationState.from_json(conversation.state)
-        cached = _Cached(conversation, state)
-        self._cache[conversation.id] = cached
-        self._cache.move_to_end(conversation.id)
-        self._ids[(conversation.bot_id, conversation.channel, conversation.user_key)] = (
-            conversation.id
-        )
-        while len(self._cache) > self._cache_size:
-            _, old = self._cache.popitem(last=False)
-            c = old.conversation
-            self._ids.pop((c.bot_id, c.channel, c.user_key), None)
-        return cached
-
-    def _remember_answer(self, key: tuple[str, str], answer: dict[str, Any]) -> None:
-        self._replays[key] = answer
+    def _remember_answer(self, key: tuple[str, str], rendered: Rendered) -> None:
+        self._replays[key] = rendered
         while len(self._replays) > self._replay_size:
             self._replays.popitem(last=False)
 
@@ -382,12 +448,8 @@ def _saved(
 
 
 def _may_use(conversation: Conversation, token: str | None) -> bool:
-    if token is not None and hmac.compare_digest(token, conversation.token):
+    if token is not None and constant_time_equal(conversation.token, token):
         return True
     # A conversation that never finished a turn has shown nobody anything: its
     # first request failed before the token reached the client, so hand it out again.
     return conversation.state is None and conversation.version == 0
-
-
-def _lock_key(key: tuple[str, str, str]) -> str:
-    return "\x00".join(key)

@@ -28,9 +28,11 @@ import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from flowbot.channels import ChannelInputError
+from flowbot.channels import ChannelInputError, Rendered
 from flowbot.channels import web as web_channel
+from flowbot.engine import TurnResult
 from flowbot.server.context import ServerContext
+from flowbot.server.conversations import TurnRequest
 from flowbot.server.errors import ServiceError
 from flowbot.server.http import BodyTooLarge, error_body, log_refusal, read_body
 
@@ -119,14 +121,21 @@ class MessagesEndpoint:
             raise _Refused(413, f"the body is over {MAX_BODY_BYTES} bytes") from None
         try:
             parsed = web_channel.parse_request(body)
-            answer = await ctx.service.web_turn(
-                bot_id, parsed.message, token, parsed.message_id, web_channel.render
+            message = parsed.message
+            request = TurnRequest(
+                bot_id, "web", message.user_key, message, parsed.message_id, token=token
             )
+            turn = await ctx.service.turn(request, _render)
         except ChannelInputError as error:
             raise _Refused(error.status, error.message, error.problems) from None
         except ServiceError as error:
             raise _Refused(error.status, error.message) from None
-        return 200, _dump(answer)
+        conversation = turn.conversation
+        answer = turn.rendered.answer
+        assert answer is not None
+        return 200, _dump(
+            {**answer, "conversationId": conversation.id, "token": conversation.token}
+        )
 
     def _allow_origin(self, headers: Headers, origin: bytes) -> None:
         # What starlette's CORSMiddleware adds to a simple (non-preflight) answer.
@@ -137,6 +146,10 @@ class MessagesEndpoint:
             headers.append(_VARY_ORIGIN)
         else:
             headers.append(_VARY_ORIGIN)
+
+
+def _render(result: TurnResult) -> Rendered:
+    return Rendered(answer=web_channel.render_answer(result.replies, result.quick_replies))
 
 
 def _bearer(header: bytes) -> str | None:

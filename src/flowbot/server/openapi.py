@@ -44,6 +44,12 @@ _CONVERSATION_ID = {
     "required": True,
     "schema": {"type": "string"},
 }
+_CHANNEL = {
+    "name": "channel",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": ["facebook", "line"]},
+}
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 
 
@@ -219,6 +225,43 @@ OPENAPI: dict[str, Any] = {
             },
             "options": _PREFLIGHT,
         },
+        "/channels/{channel}/{botId}": {
+            "get": {
+                "summary": "A messenger's webhook check (Facebook: hub.challenge)",
+                "tags": ["messenger channels"],
+                "description": "Facebook subscribes the URL with hub.mode=subscribe, "
+                "hub.verify_token and hub.challenge; the challenge is echoed for the "
+                "configured verify_token, 403 otherwise. See docs/channels.md.",
+                "parameters": [_CHANNEL, _BOT_ID],
+                "responses": {
+                    "200": {
+                        "description": "The challenge",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    "403": _answer("Wrong verify token"),
+                    "404": _answer("The bot has no settings for this channel"),
+                    "405": _answer("This channel's webhook takes POST only"),
+                },
+            },
+            "post": {
+                "summary": "A messenger's webhook: the platform's events, answered 200 at once",
+                "tags": ["messenger channels"],
+                "description": "Signed by the platform (Facebook: X-Hub-Signature-256; LINE: "
+                "x-line-signature). Each user event becomes a turn, run after the answer in "
+                "arrival order per conversation; the replies go out through the platform's "
+                "API. A redelivered event is answered once.",
+                "parameters": [_CHANNEL, _BOT_ID],
+                "requestBody": {"required": True, **_json({"type": "object"})},
+                "responses": {
+                    "200": _answer("Received"),
+                    "400": _answer("Not the platform's webhook body"),
+                    "403": _answer("Missing or wrong signature"),
+                    "404": _answer("The bot has no settings for this channel"),
+                    "413": _answer("Body too large"),
+                    "503": _answer("Too busy: the platform retries later"),
+                },
+            },
+        },
         "/channels/web/{botId}/conversations/{conversationId}/events": {
             "get": {
                 "summary": "Server-sent events: messages pushed to this conversation",
@@ -349,7 +392,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/conversations/{conversationId}/messages": {
             "post": _api(
-                "Send messages to a conversation (pushed to its open widgets)",
+                "Send messages to a conversation, on its own channel",
                 {
                     "200": _answer(
                         "Sent",
@@ -360,11 +403,14 @@ OPENAPI: dict[str, Any] = {
                                 "sent": {"type": "integer"},
                                 "delivered": {
                                     "type": "integer",
-                                    "description": "open widgets reached",
+                                    "description": "web: open widgets reached; Facebook and "
+                                    "LINE: 1 once the platform's push API took them",
                                 },
                             },
                         },
-                    )
+                    ),
+                    "409": _answer("The conversation's channel cannot push (KakaoTalk)"),
+                    "502": _answer("The platform refused the message"),
                 },
                 parameters=[_CONVERSATION_ID],
                 requestBody={

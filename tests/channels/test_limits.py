@@ -1,4 +1,4 @@
-"""The capability table and the limit-driven degradation shared by every channel."""
+"""The generic limit-driven degradation (`flowbot.channels.limits`), as the web channel uses it."""
 
 from __future__ import annotations
 
@@ -10,22 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowbot.channels import CAPABILITIES, apply_limits, base, truncate
-
-
-def test_capabilities_follow_the_spec_table() -> None:
-    assert set(CAPABILITIES) == {"web", "facebook", "line", "kakao", "navertalk"}
-    line = CAPABILITIES["line"]
-    assert line.payload_chars == 300
-    assert (line.card_title_chars, line.card_body_chars, line.button_label_chars) == (40, 120, 20)
-    assert (line.quick_replies, line.quick_reply_label_chars) == (10, 10)
-    kakao = CAPABILITIES["kakao"]
-    assert kakao.sync_reply and kakao.payload_chars is None
-    assert (kakao.button_label_chars, kakao.buttons_per_card) == (14, 3)
-    facebook = CAPABILITIES["facebook"]
-    assert (facebook.quick_replies, facebook.card_title_chars) == (13, 80)
-    assert CAPABILITIES["navertalk"].button_label_chars == 18
-    assert all(caps.text_chars == 1000 and caps.cards == 10 for caps in CAPABILITIES.values())
+from flowbot.channels import CAPABILITIES, apply_limits, limits, truncate
 
 
 def test_truncate() -> None:
@@ -117,11 +102,11 @@ def test_the_fast_path_agrees_with_the_slow_path(
     replies: list[dict[str, Any]], quick: list[dict[str, Any]], channel: str
 ) -> None:
     caps = CAPABILITIES[channel]
-    slow_replies, slow_quick, slow_notes = base._fit_all(replies, quick, caps)
+    slow_replies, slow_quick, slow_notes = limits._fit_all(replies, quick, caps)
     fitted, fitted_quick, notes = apply_limits(replies, quick, caps)
     assert (fitted, fitted_quick, notes) == (slow_replies, slow_quick, slow_notes)
     # the fast path is taken exactly when nothing is over a limit…
-    assert base._all_fit(replies, quick, caps) == (slow_notes == [])
+    assert limits._all_fit(replies, quick, caps) == (slow_notes == [])
     if not notes:
         # …and then hands on the very objects it was given
         assert all(a is b for a, b in zip(fitted, replies, strict=True))

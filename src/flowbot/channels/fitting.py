@@ -1,0 +1,118 @@
+"""Helpers the messenger renderers share: cutting with a note, links, delays, JSON bodies.
+
+Every cut or drop a renderer makes goes through `Notes`, so that one list
+says what a channel could not show as drawn: the server logs it once per
+node, and `flowbot validate --channel` prints the same list ahead of time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from flowbot.channels.base import ChannelInputError, Degradation
+from flowbot.channels.limits import truncate
+
+__all__ = [
+    "Notes",
+    "constant_time_equal",
+    "hmac_sha256",
+    "label_of",
+    "load_body",
+    "map_link",
+    "message_delay",
+    "scheme_of",
+]
+
+# A webhook body nested deeper than this is not what a platform sends.
+_MAX_DEPTH = 64
+
+
+class Notes:
+    """The degradations of one rendering, in order."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Degradation] = []
+
+    def add(self, message: int | None, path: str, note: str) -> None:
+        self.items.append(Degradation(message, path, note))
+
+    def cut(self, text: str, limit: int, message: int | None, path: str) -> str:
+        """`text` within `limit` characters, noting the cut."""
+        if len(text) <= limit:
+            return text
+        self.add(message, path, f"cut from {len(text)} to {limit} characters")
+        return truncate(text, limit)
+
+
+def label_of(item: Mapping[str, Any]) -> str:
+    label = item.get("label")
+    return label if isinstance(label, str) else ""
+
+
+def message_delay(message: Mapping[str, Any]) -> int:
+    """A message's `delay` in milliseconds (0 when absent or not a positive number)."""
+    delay = message.get("delay")
+    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay <= 0:
+        return 0
+    return int(delay)
+
+
+def scheme_of(uri: str) -> str:
+    scheme, colon, _ = uri.partition(":")
+    return scheme.lower() if colon else ""
+
+
+def map_link(latitude: Any, longitude: Any) -> str:
+    """A map URL any phone opens, for channels without a location message."""
+    return f"https://www.google.com/maps/search/?api=1&query={quote(f'{latitude},{longitude}')}"
+
+
+def hmac_sha256(secret: str, body: bytes) -> bytes:
+    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+
+
+def constant_time_equal(expected: str | bytes, given: str | bytes) -> bool:
+    """`hmac.compare_digest` on bytes, so a header with any character is just unequal.
+
+    (On `str`, compare_digest raises for non-ASCII text: an attacker's header
+    must not become a 500.)
+    """
+    a = expected if isinstance(expected, bytes) else expected.encode("utf-8", "surrogateescape")
+    b = given if isinstance(given, bytes) else given.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(a, b)
+
+
+def load_body(body: bytes) -> Any:
+    """A webhook body as JSON; `ChannelInputError` (400) when it is not, or absurdly deep."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ChannelInputError(400, f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise ChannelInputError(400, "the body is nested too deeply") from None
+    if _depth(data) > _MAX_DEPTH:
+        raise ChannelInputError(400, "the body is nested too deeply")
+    return data
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            if depth <= _MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            if depth <= _MAX_DEPTH:
+                stack.extend((child, depth + 1) for child in item)
+    return deepest

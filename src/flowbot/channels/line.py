@@ -1,0 +1,558 @@
+"""LINE: the Messaging API webhook and its reply and push calls, as pure functions.
+
+Webhook (https://developers.line.biz/en/reference/messaging-api/#webhooks):
+each POST is signed in `x-line-signature` (Base64 HMAC-SHA256 of the raw
+body with the channel secret) and holds `{"destination", "events": […]}`;
+the console's "Verify" button posts an empty `events`. Every event has a
+`webhookEventId` (the same on a redelivery, with
+`deliveryContext.isRedelivery`), a `source` (user, group or room) and, when
+it can be answered, a `replyToken`. A `message` (text, image, location…) or
+a `postback` (`postback.data`) is a turn; `follow` opens the conversation
+(the welcome); `unfollow`, `join`, `leave` and the rest are acknowledged and
+ignored, as are events in `standby` mode.
+
+Sending (https://developers.line.biz/en/reference/messaging-api/#send-reply-message):
+`POST {api_base}/v2/bot/message/reply` with the event's reply token and at
+most 5 message objects, the rest with `/v2/bot/message/push` to the user,
+5 at a time, each with `Authorization: Bearer <channel access token>`. A text
+with buttons is a buttons template, cards a carousel template, images image
+messages, quick replies (13 at most) ride on the last message. A message's
+`delay` is covered by the loading animation (`/v2/bot/chat/loading/start`,
+one-on-one chats only) and starts a push: a reply token is used once.
+
+A postback action carries its click in `data` (300 characters) as
+`flowbot.channels.clicks` encodes it; LINE sends back only the data, so the
+label shows in the chat as `displayText` and a payload-less button is a
+message action, which sends its label as the user's text.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import SecretStr, field_validator
+
+from flowbot.channels import clicks
+from flowbot.channels.base import (
+    Acknowledgement,
+    ChannelInputError,
+    ChannelRefused,
+    ChannelSettings,
+    InboundEvent,
+    OutboundCall,
+    Parsed,
+    PreparedRequest,
+    Recipient,
+    Rendered,
+    WebhookRequest,
+)
+from flowbot.channels.capabilities import CAPABILITIES, ChannelCapabilities
+from flowbot.channels.fitting import (
+    Notes,
+    constant_time_equal,
+    hmac_sha256,
+    label_of,
+    load_body,
+    message_delay,
+    scheme_of,
+)
+from flowbot.engine.messages import InboundMessage
+
+__all__ = [
+    "NAME",
+    "SIGNATURE_HEADER",
+    "Settings",
+    "capabilities",
+    "handshake",
+    "parse",
+    "prepare",
+    "render",
+    "sign",
+    "verify",
+]
+
+NAME = "line"
+capabilities = CAPABILITIES["line"]
+SIGNATURE_HEADER = "x-line-signature"
+REPLY_PATH = "/v2/bot/message/reply"
+PUSH_PATH = "/v2/bot/message/push"
+LOADING_PATH = "/v2/bot/chat/loading/start"
+CONTENT_URL = "https://api-data.line.me/v2/bot/message/{id}/content"
+EMPTY_TEXT = "…"  # templates need texts and labels; a bot's may render empty
+ALT_TEXT_CHARS = 400
+ACTION_TEXT_CHARS = 300  # a message action's text, a postback's displayText
+LOCATION_TEXT_CHARS = 100
+TITLE_OR_IMAGE_TEXT_CHARS = 60  # a buttons template's text beside a title or image
+
+
+class Settings(ChannelSettings):
+    """`[bots.<id>.channels.line]`."""
+
+    channel_secret: SecretStr
+    channel_access_token: SecretStr
+    api_base: str = "https://api.line.me"
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
+
+
+# --- the webhook ------------------------------------------------------------------
+
+
+def sign(channel_secret: str, body: bytes) -> str:
+    """The `x-line-signature` value LINE sends with `body`."""
+    return base64.b64encode(hmac_sha256(channel_secret, body)).decode("ascii")
+
+
+def verify(settings: Settings, request: WebhookRequest) -> None:
+    given = request.header(SIGNATURE_HEADER)
+    if not given:
+        raise ChannelRefused("no x-line-signature header")
+    expected = sign(settings.channel_secret.get_secret_value(), request.body)
+    if not constant_time_equal(expected, given.strip()):
+        raise ChannelRefused("x-line-signature does not match the body and the channel secret")
+
+
+def handshake(settings: Settings, request: WebhookRequest) -> Acknowledgement | None:
+    return None  # LINE verifies a webhook URL with a signed POST of no events
+
+
+def parse(request: WebhookRequest) -> Parsed:
+    data = load_body(request.body)
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise ChannelInputError(400, 'expected {"destination": …, "events": [...]}')
+    events: list[InboundEvent] = []
+    ignored = 0
+    for index, item in enumerate(data["events"]):
+        event = _event(item, f"events[{index}]")
+        if event is None:
+            ignored += 1
+        else:
+            events.append(event)
+    return Parsed(events, Acknowledgement(200, b""), ignored)
+
+
+def _event(item: Any, where: str) -> InboundEvent | None:
+    if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        raise ChannelInputError(400, f"{where}: expected an event object with a type")
+    if item.get("mode", "active") != "active":
+        return None  # standby: another channel (a module) answers this chat
+    kind = item["type"]
+    if kind not in ("message", "postback", "follow"):
+        return None
+    user = _source(item.get("source"), where)
+    if user is None:
+        return None
+    event_id = item.get("webhookEventId")
+    delivery = event_id if isinstance(event_id, str) and event_id else None
+    context = item.get("deliveryContext")
+    redelivery = isinstance(context, dict) and context.get("isRedelivery") is True
+    token = item.get("replyToken")
+    reply_token = token if isinstance(token, str) and token else None
+    if kind == "follow":
+        message = InboundMessage(user, "event", event="open", channel=NAME, user_key=user)
+        return InboundEvent(user, message, delivery, reply_token, redelivery=redelivery)
+    if kind == "postback":
+        postback = item.get("postback")
+        data = postback.get("data") if isinstance(postback, dict) else None
+        if not isinstance(data, str):
+            raise ChannelInputError(400, f"{where}.postback.data: expected a string")
+        click = clicks.decode_click(data)
+        if click.noop:
+            return None
+        message = clicks.click_message(click, channel=NAME, user_key=user)
+        return InboundEvent(
+            user, message, delivery, reply_token, click_key=click.key, redelivery=redelivery
+        )
+    inbound = _message(user, item.get("message"), where)
+    return InboundEvent(user, inbound, delivery, reply_token, redelivery=redelivery)
+
+
+def _source(source: Any, where: str) -> str | None:
+    """Whom to answer: the user, or the group or room the bot was talked to in."""
+    if not isinstance(source, dict):
+        raise ChannelInputError(400, f"{where}.source: expected an object")
+    key = {"user": "userId", "group": "groupId", "room": "roomId"}.get(source.get("type", ""))
+    value = source.get(key) if key else None
+    return value if isinstance(value, str) and value else None
+
+
+def _message(user: str, message: Any, where: str) -> InboundMessage:
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ChannelInputError(400, f"{where}.message: expected a message object")
+    kind = message["type"]
+    if kind == "text":
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ChannelInputError(400, f"{where}.message.text: expected a string")
+        return InboundMessage(user, "text", text=text, channel=NAME, user_key=user)
+    if kind == "location":
+        location = {key: message.get(key) for key in ("latitude", "longitude", "title", "address")}
+        return InboundMessage(user, "location", location=location, channel=NAME, user_key=user)
+    media: dict[str, Any] = {"contentType": kind}
+    if kind in ("image", "video", "audio", "file"):
+        # the content is fetched with the channel access token
+        media["uri"] = CONTENT_URL.format(id=message.get("id"))
+    elif kind == "sticker":
+        media.update(packageId=message.get("packageId"), stickerId=message.get("stickerId"))
+    return InboundMessage(user, "media", media=media, channel=NAME, user_key=user)
+
+
+# --- sending -----------------------------------------------------------------------
+
+
+def prepare(settings: Settings, call: OutboundCall) -> PreparedRequest:
+    headers = {"Authorization": f"Bearer {settings.channel_access_token.get_secret_value()}"}
+    return PreparedRequest(
+        "POST",
+        settings.api_base + call.path,
+        call.body,
+        headers=headers,
+        retry_key_header="X-Line-Retry-Key" if call.path == PUSH_PATH else None,
+    )
+
+
+def render(
+    replies: Sequence[Mapping[str, Any]],
+    quick_replies: Sequence[Mapping[str, Any]],
+    recipient: Recipient,
+    capabilities: ChannelCapabilities = capabilities,
+) -> Rendered:
+    renderer = _Renderer(recipient, capabilities)
+    for index, reply in enumerate(replies):
+        renderer.reply(index, reply)
+    return renderer.finish(quick_replies)
+
+
+class _Renderer:
+    def __init__(self, recipient: Recipient, caps: ChannelCapabilities) -> None:
+        self.recipient = recipient
+        self.caps = caps
+        self.notes = Notes()
+        self.keys: dict[str, str] = {}
+        self.scope = f"{recipient.bot_id}/{NAME}"
+        # (message object, delay before it)
+        self.messages: list[tuple[dict[str, Any], int]] = []
+
+    def reply(self, index: int, reply: Mapping[str, Any]) -> None:
+        kind = reply.get("type")
+        if kind == "text":
+            made = self._text(index, reply)
+        elif kind == "cards":
+            made = self._cards(index, reply)
+        elif kind == "media":
+            made = self._media(index, reply)
+        elif kind == "location":
+            made = [self._location(index, reply)]
+        else:
+            self.notes.add(index, "type", f"a {kind!r} message cannot be sent: dropped")
+            made = []
+        delay = message_delay(reply)
+        for position, message in enumerate(made):
+            self.messages.append((message, delay if position == 0 else 0))
+
+    # --- texts ---
+
+    def _text(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        text = reply.get("text") if isinstance(reply.get("text"), str) else ""
+        assert isinstance(text, str)
+        actions = self._actions(index, reply.get("buttons"), "buttons", self.caps.buttons_per_text)
+        if not actions:
+            if not text:
+                self.notes.add(index, "text", "an empty text cannot be sent: dropped")
+                return []
+            return [_text(self.notes.cut(text, self.caps.text_chars, index, "text"))]
+        limit = self.caps.text_with_buttons_chars or self.caps.text_chars
+        shown = self.notes.cut(text, limit, index, "text") if text else EMPTY_TEXT
+        template = {"type": "buttons", "text": shown, "actions": actions}
+        return [_template(text or EMPTY_TEXT, template)]
+
+    # --- cards ---
+
+    def _cards(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        cards = [card for card in reply.get("cards") or [] if isinstance(card, Mapping)]
+        if not cards:
+            self.notes.add(index, "cards", "no cards: dropped")
+            return []
+        actions = [
+            self._actions(
+                index,
+                card.get("buttons"),
+                f"cards[{c}].buttons",
+                self.caps.buttons_per_text if len(cards) == 1 else self.caps.buttons_per_card,
+            )
+            for c, card in enumerate(cards)
+        ]
+        if not any(actions):
+            # a template needs an action: without buttons a card is its image and its text
+            self.notes.add(index, "cards", "cards without buttons sent as images and texts")
+            return [m for c, card in enumerate(cards) for m in self._plain_card(index, c, card)]
+        if len(cards) == 1:
+            return [self._buttons_card(index, cards[0], actions[0])]
+        size = self.caps.cards
+        if len(cards) > size:
+            self.notes.add(index, "cards", f"{len(cards)} cards split into carousels of {size}")
+        return [
+            self._carousel(index, at, cards[at : at + size], actions[at : at + size])
+            for at in range(0, len(cards), size)
+        ]
+
+    def _buttons_card(
+        self, index: int, card: Mapping[str, Any], actions: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        title, body = _card_texts(card)
+        image = self._image(index, card, "cards[0]")
+        template: dict[str, Any] = {"type": "buttons"}
+        if image:
+            template["thumbnailImageUrl"] = image
+        if title and body:
+            template["title"] = self.notes.cut(
+                title, self.caps.card_title_chars, index, "cards[0].title"
+            )
+        text = body or title
+        limit = self.caps.text_with_buttons_chars or self.caps.card_body_chars
+        if image or "title" in template:
+            limit = TITLE_OR_IMAGE_TEXT_CHARS
+        path = "cards[0].description" if body else "cards[0].title"
+        template["text"] = self.notes.cut(text, limit, index, path) if text else EMPTY_TEXT
+        uri_action = _default_action(card)
+        if uri_action:
+            template["defaultAction"] = uri_action
+        template["actions"] = actions
+        return _template(title or body or EMPTY_TEXT, template)
+
+    def _carousel(
+        self,
+        index: int,
+        first: int,
+        cards: list[Mapping[str, Any]],
+        actions: list[list[dict[str, Any]]],
+    ) -> dict[str, Any]:
+        texts = [_card_texts(card) for card in cards]
+        images = [self._image(index, card, f"cards[{first + c}]") for c, card in enumerate(cards)]
+        # LINE: every column has the same number of actions, and an image and
+        # a title on all columns or on none
+        if any(images) and not all(images):
+            self.notes.add(index, "cards", "images dropped: some cards have none")
+            images = [None] * len(cards)
+        bodies = any(body for _, body in texts)
+        titled = bodies and any(title for title, _ in texts)
+        most = max(len(a) for a in actions)
+        columns = []
+        for c, card in enumerate(cards):
+            where = f"cards[{first + c}]"
+            title, body = texts[c]
+            column: dict[str, Any] = {}
+            if images[c]:
+                column["thumbnailImageUrl"] = images[c]
+            if titled:
+                column["title"] = (
+                    self.notes.cut(title, self.caps.card_title_chars, index, f"{where}.title")
+                    if title
+                    else EMPTY_TEXT
+                )
+            text = body if bodies else title
+            limit = self.caps.card_body_chars
+            if images[c] or titled:
+                limit = self.caps.card_body_with_title_chars or limit
+            path = f"{where}.description" if bodies else f"{where}.title"
+            column["text"] = self.notes.cut(text, limit, index, path) if text else EMPTY_TEXT
+            uri_action = _default_action(card)
+            if uri_action:
+                column["defaultAction"] = uri_action
+            padding = most - len(actions[c])
+            if padding:
+                self.notes.add(index, f"{where}.buttons", f"{padding} empty buttons added")
+            column["actions"] = actions[c] + [_noop()] * padding
+            columns.append(column)
+        alt = ", ".join(title or body for title, body in texts if title or body) or EMPTY_TEXT
+        return _template(alt, {"type": "carousel", "columns": columns})
+
+    def _plain_card(self, index: int, c: int, card: Mapping[str, Any]) -> list[dict[str, Any]]:
+        made = []
+        image = self._image(index, card, f"cards[{c}]")
+        if image:
+            made.append(_image_message(image))
+        title, body = _card_texts(card)
+        text = "\n".join(part for part in (title, body) if part)
+        if text:
+            made.append(_text(self.notes.cut(text, self.caps.text_chars, index, f"cards[{c}]")))
+        return made
+
+    def _image(self, index: int, card: Mapping[str, Any], where: str) -> str | None:
+        media = card.get("media")
+        if not isinstance(media, Mapping) or not isinstance(media.get("uri"), str):
+            return None
+        uri: str = media["uri"]
+        if media.get("contentType", "image") != "image" or scheme_of(uri) != "https":
+            self.notes.add(index, f"{where}.media", "LINE shows https images only: dropped")
+            return None
+        return uri
+
+    # --- media and locations ---
+
+    def _media(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        media = reply.get("media")
+        uri = media.get("uri") if isinstance(media, Mapping) else None
+        if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
+            self.notes.add(index, "media", "no media uri: dropped")
+            return []
+        kind = media.get("contentType", "image")
+        if kind in self.caps.media_types and scheme_of(uri) == "https":
+            return [_image_message(uri)]
+        self.notes.add(index, "media", f"{kind} media sent as a link")
+        return [_text(uri)]
+
+    def _location(self, index: int, reply: Mapping[str, Any]) -> dict[str, Any]:
+        latitude, longitude = reply.get("latitude"), reply.get("longitude")
+        label = reply.get("label") if isinstance(reply.get("label"), str) else ""
+        assert isinstance(label, str)
+        coordinates = f"{latitude}, {longitude}"
+        return {
+            "type": "location",
+            "title": self.notes.cut(label or coordinates, LOCATION_TEXT_CHARS, index, "label"),
+            "address": coordinates,
+            "latitude": latitude,
+            "longitude": longitude,
+        }
+
+    # --- actions ---
+
+    def _actions(self, index: int, buttons: Any, where: str, limit: int) -> list[dict[str, Any]]:
+        if not isinstance(buttons, list):
+            return []
+        made: list[dict[str, Any]] = []
+        for b, button in enumerate(buttons):
+            if not isinstance(button, Mapping):
+                continue
+            if len(made) == limit:
+                self.notes.add(
+                    index, where, f"{len(buttons) - b} buttons over the limit of {limit} dropped"
+                )
+                break
+            action = self._action(
+                index, button, f"{where}[{b}]", self.caps.button_label_chars, links=True
+            )
+            if action is not None:
+                made.append(action)
+        return made
+
+    def _action(
+        self,
+        index: int | None,
+        button: Mapping[str, Any],
+        where: str,
+        label_chars: int,
+        *,
+        links: bool,
+    ) -> dict[str, Any] | None:
+        label = label_of(button)
+        shown = self.notes.cut(label, label_chars, index, f"{where}.label") or EMPTY_TEXT
+        kind = button.get("type", "postback")
+        if kind == "link" and links:
+            uri = button.get("uri")
+            scheme = scheme_of(uri) if isinstance(uri, str) else ""
+            if scheme in self.caps.link_schemes:
+                return {"type": "uri", "label": shown, "uri": uri}
+            self.notes.add(index, where, f"LINE cannot open a {scheme or 'bare'} link: dropped")
+            return None
+        said = label[:ACTION_TEXT_CHARS] or EMPTY_TEXT
+        if kind != "goto" and not isinstance(button.get("payload"), str):
+            # the click is the label as text: a message action says exactly that
+            return {"type": "message", "label": shown, "text": said}
+        data = clicks.encode_click(
+            button,
+            limit=self.caps.payload_chars or 300,
+            label_comes_back=False,
+            shown_label=shown,
+            scope=self.scope,
+            keys=self.keys,
+        )
+        return {"type": "postback", "label": shown, "data": data, "displayText": said}
+
+    # --- the calls ---
+
+    def finish(self, quick_replies: Sequence[Mapping[str, Any]]) -> Rendered:
+        items = self._quick_reply_items(quick_replies)
+        if items:
+            if self.messages:
+                self.messages[-1][0]["quickReply"] = {"items": items}
+            else:
+                self.notes.add(None, "", "quick replies need a message to ride on: dropped")
+        return Rendered(calls=self._calls(), payload_keys=self.keys, notes=self.notes.items)
+
+    def _quick_reply_items(self, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        limit = self.caps.quick_replies
+        if len(items) > limit:
+            self.notes.add(
+                None, "", f"{len(items) - limit} quick replies over the limit of {limit} dropped"
+            )
+        made = []
+        for q, item in enumerate(items[:limit]):
+            action = self._action(
+                None, item, f"[{q}]", self.caps.quick_reply_label_chars, links=False
+            )
+            if action is not None:
+                made.append({"type": "action", "action": action})
+        return made
+
+    def _calls(self) -> list[OutboundCall]:
+        """Reply with the messages up to the first delay (5 at most), push the rest."""
+        per_request = self.caps.messages_per_request or 5
+        groups: list[tuple[list[dict[str, Any]], int]] = []
+        for message, delay in self.messages:
+            if not groups or delay or len(groups[-1][0]) == per_request:
+                groups.append(([], delay))
+            groups[-1][0].append(message)
+        user = self.recipient.user_key
+        reply_token = None if self.recipient.push else self.recipient.reply_token
+        calls: list[OutboundCall] = []
+        for number, (messages, delay) in enumerate(groups):
+            if delay and user.startswith("U"):  # the animation shows in one-on-one chats only
+                seconds = min(max(math.ceil(delay / 5000) * 5, 5), 60)
+                loading = {"chatId": user, "loadingSeconds": seconds}
+                calls.append(OutboundCall(LOADING_PATH, loading, purpose="typing"))
+            push = OutboundCall(PUSH_PATH, {"to": user, "messages": messages}, wait_ms=delay)
+            if number == 0 and reply_token is not None:
+                reply = {"replyToken": reply_token, "messages": messages}
+                calls.append(OutboundCall(REPLY_PATH, reply, wait_ms=delay, fallback=push))
+            else:
+                calls.append(push)
+        return calls
+
+
+def _card_texts(card: Mapping[str, Any]) -> tuple[str, str]:
+    title = card.get("title")
+    body = card.get("description")
+    return (title if isinstance(title, str) else "", body if isinstance(body, str) else "")
+
+
+def _default_action(card: Mapping[str, Any]) -> dict[str, Any] | None:
+    uri = card.get("uri")
+    if isinstance(uri, str) and scheme_of(uri) in ("http", "https"):
+        return {"type": "uri", "label": "open", "uri": uri}
+    return None
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def _image_message(uri: str) -> dict[str, Any]:
+    return {"type": "image", "originalContentUrl": uri, "previewImageUrl": uri}
+
+
+def _template(alt: str, template: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "template", "altText": alt[:ALT_TEXT_CHARS], "template": template}
+
+
+def _noop() -> dict[str, Any]:
+    # LINE wants as many actions on every column: a button that does nothing
+    return {"type": "postback", "label": "-", "data": clicks.noop_data()}

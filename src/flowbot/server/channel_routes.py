@@ -1,0 +1,121 @@
+"""The messenger webhooks: `GET|POST /channels/{channel}/{botId}`.
+
+One route serves every messenger in `flowbot.channels.registry`, the way
+python-telegram-bot's and aiogram's webhook handlers are built: check the
+request came from the platform (`verify`), `parse` its events, queue one
+turn per event behind the conversation's earlier work, and answer 200 at
+once. The turns and their sends run afterwards (`ConversationQueues`), so a
+slow Send API never delays the acknowledgement that the platform waits for.
+
+Refusals are 4xx with a log line, never a 500: 404 for an unknown channel or
+a bot without that channel's settings (nothing is revealed), 403 for a
+missing or wrong signature, 400 for a body that is not the platform's, 413
+over MAX_WEBHOOK_BYTES, 503 when the queues are full (the platform retries).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from flowbot.channels import (
+    MESSENGERS,
+    ChannelInputError,
+    ChannelModule,
+    ChannelRefused,
+    InboundEvent,
+    WebhookRequest,
+    channel,
+)
+from flowbot.delivery import QueueFull
+from flowbot.server.context import ServerContext
+from flowbot.server.conversations import TurnRequest, lock_key
+from flowbot.server.http import BodyTooLarge, error_response, read_body
+
+__all__ = ["MAX_WEBHOOK_BYTES", "channel_routes"]
+
+logger = logging.getLogger("flowbot.server")
+
+# Facebook batches up to 1,000 events in one body; a few KB each at most.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+def channel_routes(ctx: ServerContext) -> list[BaseRoute]:
+    async def webhook(request: Request) -> Response:
+        name = request.path_params["channel"]
+        bot_id = request.path_params["bot_id"]
+        module = channel(name) if name in MESSENGERS else None
+        settings = ctx.outbound.channel_settings(bot_id, name) if module is not None else None
+        if module is None or settings is None or bot_id not in ctx.bots:
+            return error_response(request, 404, f"no {name} webhook for bot {bot_id!r}")
+        try:
+            body = await read_body(
+                request.receive, request.headers.get("content-length"), MAX_WEBHOOK_BYTES
+            )
+        except BodyTooLarge:
+            return error_response(request, 413, f"the body is over {MAX_WEBHOOK_BYTES} bytes")
+        except ClientDisconnect:
+            return Response(status_code=400)
+        hook = WebhookRequest(
+            method=request.method,
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]},
+            query=dict(request.query_params),
+            body=body,
+            client=request.client.host if request.client else None,
+        )
+        if request.method == "GET":
+            answer = module.handshake(settings, hook)
+            if answer is None:
+                return error_response(request, 405, f"{name} webhooks take POST only")
+            if answer.status != 200:
+                logger.info(
+                    "GET %s -> %d %s handshake refused", request.url.path, answer.status, name
+                )
+            return Response(answer.body, answer.status, media_type=answer.media_type)
+        try:
+            module.verify(settings, hook)
+        except ChannelRefused as refusal:
+            return error_response(request, refusal.status, refusal.message)
+        try:
+            parsed = module.parse(hook)
+        except ChannelInputError as error:
+            return error_response(request, error.status, error.message, error.problems)
+        try:
+            for event in parsed.events:
+                _queue_turn(ctx, module, bot_id, event)
+        except QueueFull as full:
+            logger.warning("%s webhook of %s refused: %s", name, bot_id, full)
+            return error_response(request, 503, "too busy: try again later")
+        ack = parsed.acknowledgement
+        return Response(ack.body, ack.status, media_type=ack.media_type)
+
+    return [Route("/channels/{channel}/{bot_id}", webhook, methods=["GET", "POST"])]
+
+
+def _queue_turn(
+    ctx: ServerContext, module: ChannelModule, bot_id: str, event: InboundEvent
+) -> None:
+    name = module.NAME
+    request = TurnRequest(
+        bot_id,
+        name,
+        event.user_key,
+        event.message,
+        delivery_id=event.delivery_id,
+        durable_delivery=True,
+        trusted=True,
+        click_key=event.click_key,
+    )
+    render = ctx.outbound.renderer(bot_id, name, event.user_key, reply_token=event.reply_token)
+
+    async def turn_and_send() -> None:
+        turn = await ctx.service.turn(request, render)
+        if turn.repeated:
+            return
+        what = f"conversation {turn.conversation.id}"
+        await ctx.outbound.deliver(bot_id, name, turn.rendered, what)
+
+    ctx.outbound.queues.submit(lock_key((bot_id, name, event.user_key)), turn_and_send)

@@ -1,0 +1,57 @@
+"""The capability rows: each platform's documented limits, where CLOSER's table differs."""
+
+from __future__ import annotations
+
+from flowbot.channels import CAPABILITIES, CHANNELS
+
+
+def test_every_registered_channel_has_its_row() -> None:
+    assert set(CAPABILITIES) == {"web", "facebook", "line", "kakao", "navertalk"}
+    for name, module in CHANNELS.items():
+        assert name == module.NAME
+        assert module.capabilities is CAPABILITIES[name]
+
+
+def test_the_web_row_is_closers() -> None:
+    web = CAPABILITIES["web"]
+    assert (web.text_chars, web.cards, web.buttons_per_card, web.payload_chars) == (
+        1000,
+        10,
+        9,
+        1000,
+    )
+    assert web.sync_reply and web.can_push
+
+
+def test_facebook_follows_the_send_api_reference() -> None:
+    facebook = CAPABILITIES["facebook"]
+    # Send API text 2000 (CLOSER: 1000); button template text 640
+    assert (facebook.text_chars, facebook.text_with_buttons_chars) == (2000, 640)
+    assert (facebook.cards, facebook.buttons_per_card, facebook.buttons_per_text) == (10, 3, 3)
+    assert (facebook.card_title_chars, facebook.card_body_chars) == (80, 80)
+    assert (facebook.button_label_chars, facebook.payload_chars) == (20, 1000)
+    assert (facebook.quick_replies, facebook.quick_reply_label_chars) == (13, 20)
+    assert not facebook.location_message and not facebook.sync_reply and facebook.can_push
+
+
+def test_line_follows_the_messaging_api_reference() -> None:
+    line = CAPABILITIES["line"]
+    # text 5000 (CLOSER: 1000); buttons template text 160, 60 beside a title or image
+    assert (line.text_chars, line.text_with_buttons_chars) == (5000, 160)
+    assert (line.card_title_chars, line.card_body_chars, line.card_body_with_title_chars) == (
+        40,
+        120,
+        60,
+    )
+    # quick replies: 13 items of 20 characters (CLOSER: 10 / 10); 4 actions on a buttons template
+    assert (line.quick_replies, line.quick_reply_label_chars) == (13, 20)
+    assert (line.buttons_per_text, line.buttons_per_card, line.button_label_chars) == (4, 3, 20)
+    assert (line.payload_chars, line.messages_per_request) == (300, 5)
+    assert line.media_types == {"image"}
+
+
+def test_the_korean_rows_stay_closers_until_part_two() -> None:
+    kakao = CAPABILITIES["kakao"]
+    assert kakao.sync_reply and kakao.payload_chars is None
+    assert (kakao.button_label_chars, kakao.buttons_per_card) == (14, 3)
+    assert CAPABILITIES["navertalk"].button_label_chars == 18
