@@ -23,11 +23,34 @@ app = typer.Typer(
 @app.command()
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Bot files, flow files or bot folders.")],
+    channel: Annotated[
+        str | None,
+        typer.Option(
+            "--channel",
+            help="Also report what these channels would degrade, e.g. facebook,line.",
+        ),
+    ] = None,
 ) -> None:
     """Check bots; print one line per problem as PATH: flow F node N json.path: message."""
     from flowbot.format.validate import run_validate
 
-    raise typer.Exit(run_validate(paths))
+    if channel is None:
+        raise typer.Exit(run_validate(paths))
+    from flowbot.channels import CHANNELS
+    from flowbot.channels.check import channel_problems
+
+    names = [name.strip() for name in channel.split(",") if name.strip()]
+    unknown = [name for name in names if name not in CHANNELS]
+    if unknown or not names:
+        typer.echo(
+            f"flowbot validate: --channel: unknown channel(s) {', '.join(unknown) or '(none)'}; "
+            f"known: {', '.join(CHANNELS)}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(
+        run_validate(paths, more=lambda loaded: channel_problems(loaded.bot, loaded.source, names))
+    )
 
 
 @app.command()

@@ -19,9 +19,9 @@ and node that has a sound shape.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -30,6 +30,9 @@ from flowbot.format.checks import check_flow, check_preference
 from flowbot.format.models import Bot, Flow, id_key
 from flowbot.format.problems import BotLoadError, Problem, format_id
 from flowbot.format.structure import as_id, structural_problems
+
+if TYPE_CHECKING:
+    from flowbot.format.load import LoadedBot
 
 __all__ = ["check_bot_data", "is_flow_data", "run_validate", "validate_bot"]
 
@@ -167,8 +170,16 @@ def validate_bot(
     return problems
 
 
-def run_validate(paths: list[Path], out: TextIO | None = None) -> int:
-    """The `flowbot validate` command: print every problem; 0 when no errors, else 1."""
+def run_validate(
+    paths: list[Path],
+    out: TextIO | None = None,
+    more: Callable[[LoadedBot], list[Problem]] | None = None,
+) -> int:
+    """The `flowbot validate` command: print every problem; 0 when no errors, else 1.
+
+    `more` adds problems of a bot that loads (the CLI's `--channel` checks,
+    which live above this package).
+    """
     from flowbot.format.load import read_bot
 
     stream = out or sys.stdout
@@ -179,7 +190,7 @@ def run_validate(paths: list[Path], out: TextIO | None = None) -> int:
         except BotLoadError as exc:
             problems = exc.problems
         else:
-            problems = loaded.warnings
+            problems = loaded.warnings + (more(loaded) if more is not None else [])
         for problem in problems:
             print(problem, file=stream)
         failed = failed or any(problem.is_error for problem in problems)
