@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from flowbot.channels import facebook as channel_facebook
+from flowbot.channels import line as channel_line
 from flowbot.config import (
     BotSource,
     ConfigError,
@@ -94,6 +96,61 @@ events = ["bot.message.received", "bot.conversation.*"]
     assert not hook.wants("bot.message.sent")
 
 
+def test_messenger_settings_per_bot_with_secrets_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        """
+[bots.shop]
+path = "shop.yaml"
+
+[bots.shop.channels.facebook]
+app_secret = "${FB_APP_SECRET}"
+verify_token = "${FB_VERIFY_TOKEN}"
+page_access_token = "${FB_PAGE_TOKEN}"
+
+[bots.shop.channels.line]
+channel_secret = "${LINE_CHANNEL_SECRET}"
+channel_access_token = "${LINE_CHANNEL_TOKEN}"
+api_base = "http://127.0.0.1:9999/"
+"""
+    )
+    environ = {
+        "FB_APP_SECRET": "app-secret",
+        "FB_VERIFY_TOKEN": "verify",
+        "FB_PAGE_TOKEN": "page-token",
+        "LINE_CHANNEL_SECRET": "line-secret",
+        "LINE_CHANNEL_TOKEN": "line-token",
+    }
+    [bot] = load_config(config, environ=environ).bots
+    facebook, line = bot.channels["facebook"], bot.channels["line"]
+    assert isinstance(facebook, channel_facebook.Settings)
+    assert isinstance(line, channel_line.Settings)
+    assert facebook.app_secret.get_secret_value() == "app-secret"
+    assert facebook.api_base == "https://graph.facebook.com/v21.0"  # the default
+    assert line.channel_access_token.get_secret_value() == "line-token"
+    assert line.api_base == "http://127.0.0.1:9999"
+    # secrets never show in a repr or a log line
+    assert "line-secret" not in repr(line) and "app-secret" not in repr(facebook)
+    with pytest.raises(ConfigError, match="FB_APP_SECRET is not set"):
+        load_config(config, environ={})
+
+
+def test_serve_prints_each_webhook_url(tmp_path: Path) -> None:
+    from flowbot.server.main import webhook_urls
+
+    (tmp_path / "shop.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        '[bots.shop]\npath = "shop.yaml"\n[bots.shop.channels.line]\n'
+        'channel_secret = "s"\nchannel_access_token = "t"\n'
+    )
+    settings = load_config(config, environ={})
+    assert webhook_urls(settings, "0.0.0.0", 8000) == [
+        ("shop", "line", "http://127.0.0.1:8000/channels/line/shop")
+    ]
+
+
 def test_config_defaults_to_the_command_line_database(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("")
     config = tmp_path / "flowbot.toml"
@@ -133,6 +190,26 @@ def test_web_allowed_origins(tmp_path: Path) -> None:
             "unknown event 'bot.message.deleted'",
         ),
         ('[bots.b]\npath = "b.yaml"\n[channels.telegram]\n', "unknown channel"),
+        (
+            '[bots.b]\npath = "b.yaml"\n[bots.b.channels.telegram]\n',
+            r"b.channels.telegram: unknown",
+        ),
+        ('[bots.b]\npath = "b.yaml"\n[bots.b.channels.web]\n', r"b.channels.web: unknown"),
+        ('[bots.b]\npath = "b.yaml"\nchanels = 1', r"bots.b: unknown setting\(s\): chanels"),
+        (
+            '[bots.b]\npath = "b.yaml"\n[bots.b.channels.line]\nchannel_secret = "s"',
+            r"bots.b.channels.line: channel_access_token: Field required",
+        ),
+        (
+            '[bots.b]\npath = "b.yaml"\n[bots.b.channels.facebook]\napp_secret = "s"\n'
+            'verify_token = "v"\npage_access_token = "t"\napi_base = "graph.facebook.com"',
+            r"facebook: api_base: Value error, expected an http\(s\) URL",
+        ),
+        (
+            '[bots.b]\npath = "b.yaml"\n[bots.b.channels.line]\nchannel_secret = "s"\n'
+            'channel_access_token = "t"\nchannel_id = 1',
+            r"line: channel_id: Extra inputs are not permitted",
+        ),
         ('access_log = "yes"\n[bots.b]\npath = "b.yaml"', "access_log"),
         (
             '[bots.b]\npath = "b.yaml"\n[web]\nallowed_origins = ["https://shop.example.com/"]',

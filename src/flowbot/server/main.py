@@ -14,7 +14,7 @@ from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
 
-__all__ = ["GC_THRESHOLD", "chat_urls", "http_protocol", "run_server"]
+__all__ = ["GC_THRESHOLD", "chat_urls", "http_protocol", "run_server", "webhook_urls"]
 
 GC_THRESHOLD = 20_000
 
@@ -35,11 +35,28 @@ def http_protocol() -> type[asyncio.Protocol] | str:
     return CoalescingHttpToolsProtocol
 
 
-def chat_urls(settings: Settings, host: str, port: int) -> list[str]:
+def _base(host: str, port: int) -> str:
     shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    return [f"http://{shown}:{port}/chat/{bot.bot_id}" for bot in settings.bots]
+    return f"http://{shown}:{port}"
+
+
+def chat_urls(settings: Settings, host: str, port: int) -> list[str]:
+    return [f"{_base(host, port)}/chat/{bot.bot_id}" for bot in settings.bots]
+
+
+def webhook_urls(settings: Settings, host: str, port: int) -> list[tuple[str, str, str]]:
+    """(bot id, channel, URL) of every configured messenger webhook.
+
+    The URL is this server's own address: the platform needs the public
+    https address of the same path (docs/channels.md).
+    """
+    return [
+        (bot.bot_id, name, f"{_base(host, port)}/channels/{name}/{bot.bot_id}")
+        for bot in settings.bots
+        for name in bot.channels
+    ]
 
 
 def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
@@ -83,6 +100,8 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
     server = uvicorn.Server(config)
     for url in chat_urls(settings, host, port):
         print(f"Chat with your bot: {url}", flush=True)
+    for bot_id, name, url in webhook_urls(settings, host, port):
+        print(f"{name} webhook of {bot_id}: {url} (at your public https address)", flush=True)
     try:
         server.run()
     except SystemExit as exit_:  # uvicorn exits when it cannot bind the port
