@@ -54,6 +54,7 @@ bench: dev
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/breakdown.py
+	$(BIN)/python bench/channels.py
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache test-artifacts

@@ -52,7 +52,10 @@ _GOTO = PREFIX + "g:"
 _KEY = PREFIX + "k:"
 _NOOP = PREFIX + "n"
 KEY_CHARS = 22  # 132 bits of SHA-256, URL-safe base64
-_MAX_RECORD_CHARS = 4096
+# A record holds a label and a payload of at most 1,000 characters each way a
+# template renders them; JSON writes a control character as 6 (\u0001).
+# Anything longer is not one of ours.
+_MAX_RECORD_CHARS = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,8 @@ def encode_click(
     payload = button.get("payload")
     if isinstance(payload, str):
         if (
-            len(payload) <= limit
+            # an empty payload cannot travel (Facebook refuses it, LINE's data is 1–300)
+            0 < len(payload) <= limit
             and not payload.startswith(PREFIX)
             and (not label_comes_back or shown_label == label)
         ):

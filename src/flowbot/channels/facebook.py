@@ -84,6 +84,14 @@ class Settings(ChannelSettings):
     page_access_token: SecretStr
     api_base: str = "https://graph.facebook.com/v21.0"
 
+    @field_validator("app_secret", "verify_token", "page_access_token")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        # an empty app secret would accept a signature anyone can compute
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
     @field_validator("api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -105,7 +113,9 @@ def verify(settings: Settings, request: WebhookRequest) -> None:
     if not given:
         raise ChannelRefused("no X-Hub-Signature-256 header")
     expected = sign(settings.app_secret.get_secret_value(), request.body)
-    if not constant_time_equal(expected, given.strip()):
+    # a signature is ASCII: any other header is just wrong (and some text, such
+    # as a lone surrogate, cannot even be encoded for the comparison)
+    if not given.isascii() or not constant_time_equal(expected, given.strip()):
         raise ChannelRefused("X-Hub-Signature-256 does not match the body and the app secret")
 
 
@@ -117,6 +127,7 @@ def handshake(settings: Settings, request: WebhookRequest) -> Acknowledgement | 
     if (
         query.get("hub.mode") == "subscribe"
         and challenge
+        and token
         and constant_time_equal(settings.verify_token.get_secret_value(), token)
     ):
         return Acknowledgement(200, challenge.encode("utf-8"))
@@ -205,6 +216,10 @@ def _postback_event(
 ) -> InboundEvent | None:
     data = postback.get("payload")
     title = postback.get("title")
+    if data is None:
+        # "only included in the webhook notification sent to the app that sent
+        # the message": another app's button, not a click for this bot
+        return None
     if not isinstance(data, str):
         raise ChannelInputError(400, f"{where}.postback.payload: expected a string")
     mid = postback.get("mid")
@@ -301,7 +316,8 @@ class _Renderer:
         return [{"attachment": {"type": "template", "payload": template}}]
 
     def _cards(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        cards = [c for c in reply.get("cards") or [] if isinstance(c, Mapping)]
+        given = reply.get("cards")
+        cards = [c for c in given if isinstance(c, Mapping)] if isinstance(given, list) else []
         elements = [self._element(index, c, card) for c, card in enumerate(cards)]
         if not elements:
             self.notes.add(index, "cards", "no cards: dropped")
@@ -360,7 +376,7 @@ class _Renderer:
             self.notes.add(index, "media", "no media uri: dropped")
             return []
         kind = media.get("contentType", "image")
-        if kind not in self.caps.media_types:
+        if not isinstance(kind, str) or kind not in self.caps.media_types:
             self.notes.add(index, "media.contentType", f"{kind!r} media sent as a link")
             return [{"text": uri}]
         return [{"attachment": {"type": kind, "payload": {"url": uri, "is_reusable": True}}}]
@@ -407,15 +423,18 @@ class _Renderer:
                 index, where, f"Messenger cannot open a {scheme or 'bare'} link: dropped"
             )
             return None
-        payload = clicks.encode_click(
-            button,
+        return {"type": "postback", "title": title, "payload": self._click_data(button, title)}
+
+    def _click_data(self, item: Mapping[str, Any], title: str) -> str:
+        """The `payload` of a postback button or quick reply, as `clicks` encodes it."""
+        return clicks.encode_click(
+            item,
             limit=self.caps.payload_chars or 1000,
             label_comes_back=True,
             shown_label=title,
             scope=self.scope,
             keys=self.keys,
         )
-        return {"type": "postback", "title": title, "payload": payload}
 
     # --- the calls ---
 
@@ -448,13 +467,6 @@ class _Renderer:
             label = label_of(item)
             title = self.notes.cut(label, self.caps.quick_reply_label_chars, None, f"[{q}].label")
             title = title or EMPTY_TEXT
-            payload = clicks.encode_click(
-                item,
-                limit=self.caps.payload_chars or 1000,
-                label_comes_back=True,
-                shown_label=title,
-                scope=self.scope,
-                keys=self.keys,
-            )
+            payload = self._click_data(item, title)
             made.append({"content_type": "text", "title": title, "payload": payload})
         return made

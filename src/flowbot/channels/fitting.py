@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,8 @@ __all__ = [
     "scheme_of",
 ]
 
+# Longer than any delay delivery waits (flowbot.delivery.MAX_WAIT_MS caps it lower).
+_MAX_DELAY_MS = 3_600_000
 # A webhook body nested deeper than this is not what a platform sends.
 _MAX_DEPTH = 64
 
@@ -57,11 +60,19 @@ def label_of(item: Mapping[str, Any]) -> str:
 
 
 def message_delay(message: Mapping[str, Any]) -> int:
-    """A message's `delay` in milliseconds (0 when absent or not a positive number)."""
+    """A message's `delay` in milliseconds: a number or a numeric string (a bot file
+    allows both), 0 when absent, not positive or not finite. Delivery caps it."""
     delay = message.get("delay")
-    if isinstance(delay, bool) or not isinstance(delay, int | float) or delay <= 0:
+    if isinstance(delay, str):
+        try:
+            delay = float(delay.strip())
+        except ValueError:
+            return 0
+    if isinstance(delay, bool) or not isinstance(delay, int | float):
         return 0
-    return int(delay)
+    if not math.isfinite(delay) or delay <= 0:
+        return 0
+    return int(min(delay, _MAX_DELAY_MS))
 
 
 def scheme_of(uri: str) -> str:
@@ -82,10 +93,10 @@ def constant_time_equal(expected: str | bytes, given: str | bytes) -> bool:
     """`hmac.compare_digest` on bytes, so a header with any character is just unequal.
 
     (On `str`, compare_digest raises for non-ASCII text: an attacker's header
-    must not become a 500.)
+    must not become a 500. "surrogatepass" encodes even a lone surrogate.)
     """
-    a = expected if isinstance(expected, bytes) else expected.encode("utf-8", "surrogateescape")
-    b = given if isinstance(given, bytes) else given.encode("utf-8", "surrogateescape")
+    a = expected if isinstance(expected, bytes) else expected.encode("utf-8", "surrogatepass")
+    b = given if isinstance(given, bytes) else given.encode("utf-8", "surrogatepass")
     return hmac.compare_digest(a, b)
 
 

@@ -59,6 +59,7 @@ from flowbot.channels.fitting import (
     message_delay,
     scheme_of,
 )
+from flowbot.channels.limits import ELLIPSIS
 from flowbot.engine.messages import InboundMessage
 
 __all__ = [
@@ -84,8 +85,18 @@ CONTENT_URL = "https://api-data.line.me/v2/bot/message/{id}/content"
 EMPTY_TEXT = "…"  # templates need texts and labels; a bot's may render empty
 ALT_TEXT_CHARS = 400
 ACTION_TEXT_CHARS = 300  # a message action's text, a postback's displayText
-LOCATION_TEXT_CHARS = 100
+LOCATION_TEXT_CHARS = 100  # a location message's title and address
 TITLE_OR_IMAGE_TEXT_CHARS = 60  # a buttons template's text beside a title or image
+URI_CHARS = 1000  # a uri action's uri
+IMAGE_URL_CHARS = 2000  # an image message's URLs, a template's thumbnailImageUrl
+_SOURCE_KEYS = {"user": "userId", "group": "groupId", "room": "roomId"}
+
+# LINE counts most texts in UTF-16 code units, so that 🍎 is two characters
+# (https://developers.line.biz/en/docs/messaging-api/text-character-count/):
+# a text message, altText, a location's title and address, a postback's
+# `data`, URLs. Labels, displayText and a template's title and text count
+# grapheme clusters, never more than Python's characters: `Notes.cut` fits
+# those.
 
 
 class Settings(ChannelSettings):
@@ -116,7 +127,8 @@ def verify(settings: Settings, request: WebhookRequest) -> None:
     if not given:
         raise ChannelRefused("no x-line-signature header")
     expected = sign(settings.channel_secret.get_secret_value(), request.body)
-    if not constant_time_equal(expected, given.strip()):
+    # a signature is Base64: any other character (even a lone surrogate) is just wrong
+    if not given.isascii() or not constant_time_equal(expected, given.strip()):
         raise ChannelRefused("x-line-signature does not match the body and the channel secret")
 
 
@@ -179,7 +191,8 @@ def _source(source: Any, where: str) -> str | None:
     """Whom to answer: the user, or the group or room the bot was talked to in."""
     if not isinstance(source, dict):
         raise ChannelInputError(400, f"{where}.source: expected an object")
-    key = {"user": "userId", "group": "groupId", "room": "roomId"}.get(source.get("type", ""))
+    kind = source.get("type")
+    key = _SOURCE_KEYS.get(kind) if isinstance(kind, str) else None
     value = source.get(key) if key else None
     return value if isinstance(value, str) and value else None
 
@@ -250,7 +263,7 @@ class _Renderer:
         elif kind == "media":
             made = self._media(index, reply)
         elif kind == "location":
-            made = [self._location(index, reply)]
+            made = self._location(index, reply)
         else:
             self.notes.add(index, "type", f"a {kind!r} message cannot be sent: dropped")
             made = []
@@ -268,7 +281,7 @@ class _Renderer:
             if not text:
                 self.notes.add(index, "text", "an empty text cannot be sent: dropped")
                 return []
-            return [_text(self.notes.cut(text, self.caps.text_chars, index, "text"))]
+            return [_text(self._cut_units(text, self.caps.text_chars, index, "text"))]
         limit = self.caps.text_with_buttons_chars or self.caps.text_chars
         shown = self.notes.cut(text, limit, index, "text") if text else EMPTY_TEXT
         template = {"type": "buttons", "text": shown, "actions": actions}
@@ -299,10 +312,18 @@ class _Renderer:
         size = self.caps.cards
         if len(cards) > size:
             self.notes.add(index, "cards", f"{len(cards)} cards split into carousels of {size}")
-        return [
-            self._carousel(index, at, cards[at : at + size], actions[at : at + size])
-            for at in range(0, len(cards), size)
-        ]
+        made = []
+        for at in range(0, len(cards), size):
+            chunk, chunk_actions = cards[at : at + size], actions[at : at + size]
+            if any(chunk_actions):
+                made.append(self._carousel(index, at, chunk, chunk_actions))
+                continue
+            # a carousel's columns need an action each: a split-off run of cards without
+            # buttons is sent as images and texts, like cards without any buttons
+            self.notes.add(index, f"cards[{at}]", "cards without buttons sent as images and texts")
+            for c, card in enumerate(chunk, at):
+                made += self._plain_card(index, c, card)
+        return made
 
     def _buttons_card(
         self, index: int, card: Mapping[str, Any], actions: list[dict[str, Any]]
@@ -322,7 +343,7 @@ class _Renderer:
             limit = TITLE_OR_IMAGE_TEXT_CHARS
         path = "cards[0].description" if body else "cards[0].title"
         template["text"] = self.notes.cut(text, limit, index, path) if text else EMPTY_TEXT
-        uri_action = _default_action(card)
+        uri_action = self._default_action(index, card, "cards[0]")
         if uri_action:
             template["defaultAction"] = uri_action
         template["actions"] = actions
@@ -364,7 +385,7 @@ class _Renderer:
                 limit = self.caps.card_body_with_title_chars or limit
             path = f"{where}.description" if bodies else f"{where}.title"
             column["text"] = self.notes.cut(text, limit, index, path) if text else EMPTY_TEXT
-            uri_action = _default_action(card)
+            uri_action = self._default_action(index, card, where)
             if uri_action:
                 column["defaultAction"] = uri_action
             padding = most - len(actions[c])
@@ -383,7 +404,7 @@ class _Renderer:
         title, body = _card_texts(card)
         text = "\n".join(part for part in (title, body) if part)
         if text:
-            made.append(_text(self.notes.cut(text, self.caps.text_chars, index, f"cards[{c}]")))
+            made.append(_text(self._cut_units(text, self.caps.text_chars, index, f"cards[{c}]")))
         return made
 
     def _image(self, index: int, card: Mapping[str, Any], where: str) -> str | None:
@@ -394,7 +415,24 @@ class _Renderer:
         if media.get("contentType", "image") != "image" or scheme_of(uri) != "https":
             self.notes.add(index, f"{where}.media", "LINE shows https images only: dropped")
             return None
+        if _units(uri) > IMAGE_URL_CHARS:
+            self.notes.add(
+                index, f"{where}.media", f"an image URL over {IMAGE_URL_CHARS} characters: dropped"
+            )
+            return None
         return uri
+
+    def _default_action(
+        self, index: int, card: Mapping[str, Any], where: str
+    ) -> dict[str, Any] | None:
+        """A card's `uri`: what a tap on its image or text opens."""
+        uri = card.get("uri")
+        if not isinstance(uri, str) or not uri:
+            return None
+        if scheme_of(uri) not in ("http", "https") or _units(uri) > URI_CHARS:
+            self.notes.add(index, f"{where}.uri", "LINE cannot open this link: dropped")
+            return None
+        return {"type": "uri", "label": "open", "uri": uri}
 
     # --- media and locations ---
 
@@ -405,23 +443,42 @@ class _Renderer:
             self.notes.add(index, "media", "no media uri: dropped")
             return []
         kind = media.get("contentType", "image")
-        if kind in self.caps.media_types and scheme_of(uri) == "https":
+        if (
+            kind in self.caps.media_types
+            and scheme_of(uri) == "https"
+            and _units(uri) <= IMAGE_URL_CHARS
+        ):
             return [_image_message(uri)]
         self.notes.add(index, "media", f"{kind} media sent as a link")
         return [_text(uri)]
 
-    def _location(self, index: int, reply: Mapping[str, Any]) -> dict[str, Any]:
-        latitude, longitude = reply.get("latitude"), reply.get("longitude")
+    def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
+        # LINE wants numbers; the bot format also allows strings (templates render to them)
+        latitude = _coordinate(reply.get("latitude"), 90)
+        longitude = _coordinate(reply.get("longitude"), 180)
+        if latitude is None or longitude is None:
+            self.notes.add(index, "", "a location without numeric coordinates: dropped")
+            return []
         label = reply.get("label") if isinstance(reply.get("label"), str) else ""
         assert isinstance(label, str)
         coordinates = f"{latitude}, {longitude}"
-        return {
-            "type": "location",
-            "title": self.notes.cut(label or coordinates, LOCATION_TEXT_CHARS, index, "label"),
-            "address": coordinates,
-            "latitude": latitude,
-            "longitude": longitude,
-        }
+        return [
+            {
+                "type": "location",
+                "title": self._cut_units(label or coordinates, LOCATION_TEXT_CHARS, index, "label"),
+                "address": _fit_units(coordinates, LOCATION_TEXT_CHARS),
+                "latitude": latitude,
+                "longitude": longitude,
+            }
+        ]
+
+    def _cut_units(self, text: str, limit: int, message: int | None, path: str) -> str:
+        """`Notes.cut` for a text LINE counts in UTF-16 code units."""
+        units = _units(text)
+        if units <= limit:
+            return text
+        self.notes.add(message, path, f"cut from {units} to {limit} characters")
+        return _fit_units(text, limit)
 
     # --- actions ---
 
@@ -458,24 +515,35 @@ class _Renderer:
         kind = button.get("type", "postback")
         if kind == "link" and links:
             uri = button.get("uri")
-            scheme = scheme_of(uri) if isinstance(uri, str) else ""
+            uri = uri if isinstance(uri, str) else ""
+            scheme = scheme_of(uri)
             if scheme in self.caps.link_schemes:
-                return {"type": "uri", "label": shown, "uri": uri}
+                if _units(uri) <= URI_CHARS:
+                    return {"type": "uri", "label": shown, "uri": uri}
+                self.notes.add(index, where, f"a link over {URI_CHARS} characters: dropped")
+                return None
             self.notes.add(index, where, f"LINE cannot open a {scheme or 'bare'} link: dropped")
             return None
         said = label[:ACTION_TEXT_CHARS] or EMPTY_TEXT
         if kind != "goto" and not isinstance(button.get("payload"), str):
             # the click is the label as text: a message action says exactly that
             return {"type": "message", "label": shown, "text": said}
-        data = clicks.encode_click(
+        limit = self.caps.payload_chars or 300
+        data = self._click_data(button, limit, shown)
+        if _units(data) > limit:
+            # clicks counts characters, LINE UTF-16 units (an emoji is two): a stored key
+            data = self._click_data(button, 0, shown)
+        return {"type": "postback", "label": shown, "data": data, "displayText": said}
+
+    def _click_data(self, button: Mapping[str, Any], limit: int, shown: str) -> str:
+        return clicks.encode_click(
             button,
-            limit=self.caps.payload_chars or 300,
+            limit=limit,
             label_comes_back=False,
             shown_label=shown,
             scope=self.scope,
             keys=self.keys,
         )
-        return {"type": "postback", "label": shown, "data": data, "displayText": said}
 
     # --- the calls ---
 
@@ -534,11 +602,35 @@ def _card_texts(card: Mapping[str, Any]) -> tuple[str, str]:
     return (title if isinstance(title, str) else "", body if isinstance(body, str) else "")
 
 
-def _default_action(card: Mapping[str, Any]) -> dict[str, Any] | None:
-    uri = card.get("uri")
-    if isinstance(uri, str) and scheme_of(uri) in ("http", "https"):
-        return {"type": "uri", "label": "open", "uri": uri}
-    return None
+def _units(text: str) -> int:
+    """The length of `text` as LINE counts most texts: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _fit_units(text: str, limit: int) -> str:
+    """`text` within `limit` UTF-16 code units, the last one being "…" when cut."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    if len(data) <= 2 * limit:
+        return text
+    head = data[: 2 * max(limit - 1, 0)]
+    if head and 0xD8 <= head[-1] <= 0xDB:  # the first half of a pair: keep the pair whole
+        head = head[:-2]
+    return head.decode("utf-16-le", "surrogatepass") + ELLIPSIS
+
+
+def _coordinate(value: Any, bound: float) -> float | int | None:
+    """A latitude (bound 90) or longitude (180) as a JSON number; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    # (abs before isfinite: a huge int would overflow isfinite's float)
+    if not isinstance(value, int | float) or abs(value) > bound or not math.isfinite(value):
+        return None
+    return value
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -550,7 +642,7 @@ def _image_message(uri: str) -> dict[str, Any]:
 
 
 def _template(alt: str, template: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "template", "altText": alt[:ALT_TEXT_CHARS], "template": template}
+    return {"type": "template", "altText": _fit_units(alt, ALT_TEXT_CHARS), "template": template}
 
 
 def _noop() -> dict[str, Any]:

@@ -85,6 +85,9 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
     # one walking the cached conversations' newer objects too.
     gc.set_threshold(GC_THRESHOLD, 20, 20)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # httpx logs every platform API request at INFO: a line per message sent.
+    # flowbot.delivery logs the ones that fail.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     config = uvicorn.Config(
         app,
         host=host,
