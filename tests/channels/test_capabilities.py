@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flowbot.channels import CAPABILITIES, CHANNELS
+from dataclasses import replace
+
+from flowbot.channels import (
+    CAPABILITIES,
+    CHANNELS,
+    ChannelCapabilities,
+    ChannelModule,
+    Recipient,
+    facebook,
+    line,
+)
 
 
 def test_every_registered_channel_has_its_row() -> None:
@@ -31,7 +41,7 @@ def test_facebook_follows_the_send_api_reference() -> None:
     assert (facebook.card_title_chars, facebook.card_body_chars) == (80, 80)
     assert (facebook.button_label_chars, facebook.payload_chars) == (20, 1000)
     assert (facebook.quick_replies, facebook.quick_reply_label_chars) == (13, 20)
-    assert not facebook.location_message and not facebook.sync_reply and facebook.can_push
+    assert not facebook.sync_reply and facebook.can_push
 
 
 def test_line_follows_the_messaging_api_reference() -> None:
@@ -55,3 +65,40 @@ def test_the_korean_rows_stay_closers_until_part_two() -> None:
     assert kakao.sync_reply and kakao.payload_chars is None
     assert (kakao.button_label_chars, kakao.buttons_per_card) == (14, 3)
     assert CAPABILITIES["navertalk"].button_label_chars == 18
+
+
+def _cards(count: int) -> dict[str, object]:
+    return {
+        "type": "cards",
+        "cards": [
+            {
+                "title": f"Card {n}",
+                "description": "d",
+                "buttons": [{"type": "postback", "label": "Pick", "payload": str(n)}],
+            }
+            for n in range(count)
+        ],
+    }
+
+
+def test_a_row_without_carousels_sends_each_card_alone() -> None:
+    recipient = Recipient("bot", "U1", reply_token="r")
+    for module in (facebook, line):
+        rendered = module.render([_cards(3)], [], recipient, flat_of(module))
+        notes = [str(note) for note in rendered.notes]
+        assert notes == ["replies[0].cards: no carousel: 3 cards sent one by one"], module.NAME
+        carousel = module.render([_cards(3)], [], recipient, module.capabilities)
+        assert carousel.notes == []
+    fb_calls = facebook.render([_cards(3)], [], recipient, flat_of(facebook)).calls
+    assert [len(c.body["message"]["attachment"]["payload"]["elements"]) for c in fb_calls] == [
+        1,
+        1,
+        1,
+    ]
+    [reply] = line.render([_cards(3)], [], recipient, flat_of(line)).calls
+    templates = [m["template"]["type"] for m in reply.body["messages"]]
+    assert templates == ["buttons", "buttons", "buttons"]
+
+
+def flat_of(module: ChannelModule) -> ChannelCapabilities:
+    return replace(module.capabilities, carousel=False)

@@ -8,8 +8,11 @@ fake, the way the platform would send it back (see `platforms.py`).
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .platforms import find, serve_messengers, text_of
 from .support import POKEMON, REPO
@@ -278,10 +281,14 @@ async def test_a_1000_character_json_payload_clicked_on_line(tmp_path: Path) -> 
         assert answer_fb["text"] == answer["text"]
 
 
-async def test_an_unknown_payload_key_goes_to_the_fallback_flow_as_text(tmp_path: Path) -> None:
+async def test_an_unknown_payload_key_goes_to_the_fallback_flow_as_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with serve_messengers(database(tmp_path), {"pokemon": POKEMON}) as messengers:
         user = messengers.line_user("pokemon", "U-stale")
         await user.follow(expect=2)
         stale = {"type": "postback", "data": "~fb:k:" + "A" * 22, "label": "x"}
-        [answer] = await user.click(stale)
+        with caplog.at_level(logging.WARNING, logger="flowbot.server"):
+            [answer] = await user.click(stale)
         assert text_of(answer) == "Sorry, I did not understand that."
+        assert f"payload key {'A' * 22} is unknown or expired" in caplog.text

@@ -32,6 +32,7 @@ class ChannelCapabilities:
     quick_replies: int
     quick_reply_label_chars: int
     payload_chars: int | None
+    # several cards side by side; without, each card is a message of its own
     carousel: bool = True
     sync_reply: bool = False
     # The text of a message that carries buttons (a template's text), when the
@@ -41,7 +42,6 @@ class ChannelCapabilities:
     card_body_with_title_chars: int | None = None
     # Messages per platform API request (LINE's reply and push: 5).
     messages_per_request: int | None = None
-    location_message: bool = True
     # Media content types a message may carry; others become a link.
     media_types: frozenset[str] = frozenset({"image", "video", "audio"})
     # URI schemes a link button may open; others are dropped with a note.
@@ -88,8 +88,6 @@ CAPABILITIES: Mapping[str, ChannelCapabilities] = {
         quick_replies=13,
         quick_reply_label_chars=20,
         payload_chars=1000,
-        # the location quick reply / attachment can no longer be sent by a page
-        location_message=False,
         # `web_url` buttons open http(s) only; `phone_number` buttons call a number
         link_schemes=frozenset({"http", "https", "tel"}),
         can_push=True,

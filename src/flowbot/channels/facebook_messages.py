@@ -73,9 +73,15 @@ class Renderer:
         if not elements:
             self.notes.add(index, "cards", "no cards: dropped")
             return []
-        size = self.caps.cards
+        size = self.caps.cards if self.caps.carousel else 1
         if len(elements) > size:
-            self.notes.add(index, "cards", f"{len(elements)} cards split into carousels of {size}")
+            self.notes.add(
+                index,
+                "cards",
+                f"{len(elements)} cards split into carousels of {size}"
+                if self.caps.carousel
+                else f"no carousel: {len(elements)} cards sent one by one",
+            )
         return [
             {
                 "attachment": {

@@ -87,16 +87,19 @@ class Renderer:
     # --- cards ---
 
     def _cards(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        cards = [card for card in reply.get("cards") or [] if isinstance(card, Mapping)]
+        given = reply.get("cards")
+        cards = [c for c in given if isinstance(c, Mapping)] if isinstance(given, list) else []
         if not cards:
             self.notes.add(index, "cards", "no cards: dropped")
             return []
+        # one card, or a channel row without carousels: a buttons template per card
+        single = len(cards) == 1 or not self.caps.carousel
         actions = [
             self._actions(
                 index,
                 card.get("buttons"),
                 f"cards[{c}].buttons",
-                self.caps.buttons_per_text if len(cards) == 1 else self.caps.buttons_per_card,
+                self.caps.buttons_per_text if single else self.caps.buttons_per_card,
             )
             for c, card in enumerate(cards)
         ]
@@ -104,8 +107,16 @@ class Renderer:
             # a template needs an action: without buttons a card is its image and its text
             self.notes.add(index, "cards", "cards without buttons sent as images and texts")
             return [m for c, card in enumerate(cards) for m in self._plain_card(index, c, card)]
-        if len(cards) == 1:
-            return [self._buttons_card(index, cards[0], actions[0])]
+        if single:
+            if len(cards) > 1:
+                self.notes.add(index, "cards", f"no carousel: {len(cards)} cards sent one by one")
+            made: list[dict[str, Any]] = []
+            for c, card in enumerate(cards):
+                if actions[c]:
+                    made.append(self._buttons_card(index, c, card, actions[c]))
+                else:
+                    made += self._plain_card(index, c, card)
+            return made
         size = self.caps.cards
         if len(cards) > size:
             self.notes.add(index, "cards", f"{len(cards)} cards split into carousels of {size}")
@@ -123,24 +134,25 @@ class Renderer:
         return made
 
     def _buttons_card(
-        self, index: int, card: Mapping[str, Any], actions: list[dict[str, Any]]
+        self, index: int, c: int, card: Mapping[str, Any], actions: list[dict[str, Any]]
     ) -> dict[str, Any]:
+        where = f"cards[{c}]"
         title, body = _card_texts(card)
-        image = self._image(index, card, "cards[0]")
+        image = self._image(index, card, where)
         template: dict[str, Any] = {"type": "buttons"}
         if image:
             template["thumbnailImageUrl"] = image
         if title and body:
             template["title"] = self.notes.cut(
-                title, self.caps.card_title_chars, index, "cards[0].title"
+                title, self.caps.card_title_chars, index, f"{where}.title"
             )
         text = body or title
         limit = self.caps.text_with_buttons_chars or self.caps.card_body_chars
         if image or "title" in template:
             limit = TITLE_OR_IMAGE_TEXT_CHARS
-        path = "cards[0].description" if body else "cards[0].title"
+        path = f"{where}.description" if body else f"{where}.title"
         template["text"] = self.notes.cut(text, limit, index, path) if text else EMPTY_TEXT
-        uri_action = self._default_action(index, card, "cards[0]")
+        uri_action = self._default_action(index, card, where)
         if uri_action:
             template["defaultAction"] = uri_action
         template["actions"] = actions
