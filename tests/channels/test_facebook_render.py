@@ -26,7 +26,7 @@ from flowbot.channels import (
     clicks,
     facebook,
 )
-from flowbot.engine import GotoTarget, InboundMessage
+from flowbot.engine import GotoTarget
 
 WHO = Recipient("pokemon", "PSID-1")
 TO = {"id": "PSID-1"}
@@ -380,15 +380,7 @@ def _engine_gets(rendered: Rendered) -> list[tuple[str | None, str | None, GotoT
             record = rendered.payload_keys.get(event.click_key)
             click = clicks.decode_record(record) if record is not None else None
             assert click is not None, "the key must name a stored, readable record"
-            message = InboundMessage(
-                message.conversation_key,
-                "postback",
-                text=click.text if click.text is not None else message.text,
-                payload=click.payload,
-                goto=click.goto,
-                channel=message.channel,
-                user_key=message.user_key,
-            )
+            message = clicks.resolved(message, click)
         assert (message.type, message.user_key) == ("postback", "PSID-1")
         got.append((message.text, message.payload, message.goto))
     return got

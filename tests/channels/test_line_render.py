@@ -859,15 +859,7 @@ def _resolve(event: InboundEvent, store: Mapping[str, str]) -> InboundMessage:
     record = store.get(event.click_key)
     click = clicks.decode_record(record) if record is not None else None
     assert click is not None, f"the stored record does not resolve: {record!r}"
-    return InboundMessage(
-        message.conversation_key,
-        "postback",
-        text=click.text if click.text is not None else message.text,
-        payload=click.payload,
-        goto=click.goto,
-        channel=message.channel,
-        user_key=message.user_key,
-    )
+    return clicks.resolved(message, click)
 
 
 def _tap(data: str, store: Mapping[str, str]) -> InboundMessage:

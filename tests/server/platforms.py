@@ -283,15 +283,47 @@ def _same_json(kept: Any, sent: Any) -> bool:
 # --- users --------------------------------------------------------------------------
 
 
-class FacebookUser:
-    """A Messenger user: each action is a signed webhook, and waits for flowbot's answer."""
+class PlatformUser:
+    """A messenger user: each action is a signed webhook, then a wait for flowbot's answer."""
 
-    def __init__(self, client: httpx.AsyncClient, fake: FakeFacebook, bot: str, psid: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, fake: FakeFacebook | FakeLine, bot: str, key: str
+    ) -> None:
         self.client = client
         self.fake = fake
         self.bot = bot
-        self.psid = psid
+        self.key = key
         self.seen = 0
+
+    async def post(self, *events: dict[str, Any]) -> httpx.Response:
+        raise NotImplementedError
+
+    async def _answer(self, event: dict[str, Any], expect: int) -> list[dict[str, Any]]:
+        started = time.monotonic()
+        response = await self.post(event)
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < 2.0, "the webhook must answer at once"
+        return await self.replies(expect)
+
+    async def replies(self, expect: int) -> list[dict[str, Any]]:
+        """The next `expect` messages the platform got for this user (and no more)."""
+        deadline = time.monotonic() + 10
+        while len(self.fake.messages(self.key)) < self.seen + expect:
+            assert time.monotonic() < deadline, self.fake.messages(self.key)[self.seen :]
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # nothing more should come
+        messages = self.fake.messages(self.key)
+        new, self.seen = messages[self.seen :], len(messages)
+        assert len(new) == expect, new
+        return new
+
+
+class FacebookUser(PlatformUser):
+    """A Messenger user (PSID)."""
+
+    def __init__(self, client: httpx.AsyncClient, fake: FakeFacebook, bot: str, psid: str) -> None:
+        super().__init__(client, fake, bot, psid)
+        self.psid = psid
 
     def event(self, **item: Any) -> dict[str, Any]:
         return {
@@ -334,37 +366,17 @@ class FacebookUser:
         }
         return await self._answer(self.event(postback=postback), expect)
 
-    async def _answer(self, event: dict[str, Any], expect: int) -> list[dict[str, Any]]:
-        started = time.monotonic()
-        response = await self.post(event)
-        assert response.status_code == 200, response.text
-        assert time.monotonic() - started < 2.0, "the webhook must answer at once"
-        return await self.replies(expect)
 
-    async def replies(self, expect: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 10
-        while len(self.fake.messages(self.psid)) < self.seen + expect:
-            assert time.monotonic() < deadline, self.fake.messages(self.psid)[self.seen :]
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # nothing more should come
-        messages = self.fake.messages(self.psid)
-        new, self.seen = messages[self.seen :], len(messages)
-        assert len(new) == expect, new
-        return new
-
-
-class LineUser:
+class LineUser(PlatformUser):
     """A LINE user in a one-on-one chat; each action is a signed webhook event."""
 
     def __init__(self, client: httpx.AsyncClient, fake: FakeLine, bot: str, user_id: str) -> None:
-        self.client = client
-        self.fake = fake
-        self.bot = bot
+        super().__init__(client, fake, bot, user_id)
+        self.line = fake
         self.user_id = user_id
-        self.seen = 0
 
     def event(self, kind: str, **fields: Any) -> dict[str, Any]:
-        token = self.fake.new_reply_token(self.user_id)
+        token = self.line.new_reply_token(self.user_id)
         return {
             "type": kind,
             "mode": "active",
@@ -394,24 +406,6 @@ class LineUser:
             return await self.say(action["text"], expect)
         assert action["type"] == "postback", action
         return await self._answer(self.event("postback", postback={"data": action["data"]}), expect)
-
-    async def _answer(self, event: dict[str, Any], expect: int) -> list[dict[str, Any]]:
-        started = time.monotonic()
-        response = await self.post(event)
-        assert response.status_code == 200, response.text
-        assert time.monotonic() - started < 2.0, "the webhook must answer at once"
-        return await self.replies(expect)
-
-    async def replies(self, expect: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 10
-        while len(self.fake.messages(self.user_id)) < self.seen + expect:
-            assert time.monotonic() < deadline, self.fake.messages(self.user_id)[self.seen :]
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)
-        messages = self.fake.messages(self.user_id)
-        new, self.seen = messages[self.seen :], len(messages)
-        assert len(new) == expect, new
-        return new
 
 
 def line_signature(body: bytes) -> str:

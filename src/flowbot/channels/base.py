@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from flowbot.channels.capabilities import ChannelCapabilities
 from flowbot.engine.messages import InboundMessage
@@ -74,8 +74,16 @@ class ChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Where the platform's API lives; a setting so that tests and staging
-    # point at local fakes. Each channel gives its default.
+    # point at local fakes. Each channel gives its default ("": no API), and
+    # a value given in flowbot.toml must be an http(s) URL.
     api_base: str = ""
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ __all__ = [
     "encode_click",
     "noop_data",
     "payload_key",
+    "resolved",
 ]
 
 PREFIX = "~fb:"
@@ -180,6 +181,22 @@ def click_message(click: Click, *, channel: str, user_key: str) -> InboundMessag
         goto=click.goto,
         channel=channel,
         user_key=user_key,
+    )
+
+
+def resolved(message: InboundMessage, click: Click) -> InboundMessage:
+    """The click a stored key named, in place of the message that carried the key.
+
+    The label as the platform showed it stays the text when the record has none.
+    """
+    return InboundMessage(
+        message.conversation_key,
+        "postback",
+        text=click.text if click.text is not None else message.text,
+        payload=click.payload,
+        goto=click.goto,
+        channel=message.channel,
+        user_key=message.user_key,
     )
 
 

@@ -87,13 +87,6 @@ class Settings(ChannelSettings):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("api_base")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL")
-        return value.rstrip("/")
-
 
 # --- the webhook ------------------------------------------------------------------
 

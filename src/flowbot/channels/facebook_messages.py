@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from flowbot.channels import clicks
-from flowbot.channels.base import OutboundCall, Recipient, Rendered
-from flowbot.channels.capabilities import ChannelCapabilities
-from flowbot.channels.fitting import Notes, label_of, map_link, message_delay, scheme_of
+from flowbot.channels.base import OutboundCall, Rendered
+from flowbot.channels.fitting import MessageRenderer, label_of, map_link, scheme_of
 
 __all__ = ["SEND_PATH", "Renderer"]
 
@@ -23,34 +22,8 @@ SEND_PATH = "/me/messages"
 EMPTY_TEXT = "…"  # a template needs a text; a bot's may render empty
 
 
-class Renderer:
-    def __init__(self, recipient: Recipient, caps: ChannelCapabilities) -> None:
-        self.recipient = recipient
-        self.caps = caps
-        self.notes = Notes()
-        self.keys: dict[str, str] = {}
-        self.scope = f"{recipient.bot_id}/{NAME}"
-        # (message object, delay before it)
-        self.messages: list[tuple[dict[str, Any], int]] = []
-
-    # --- one reply → Messenger message objects ---
-
-    def reply(self, index: int, reply: Mapping[str, Any]) -> None:
-        kind = reply.get("type")
-        if kind == "text":
-            made = self._text(index, reply)
-        elif kind == "cards":
-            made = self._cards(index, reply)
-        elif kind == "media":
-            made = self._media(index, reply)
-        elif kind == "location":
-            made = self._location(index, reply)
-        else:
-            self.notes.add(index, "type", f"a {kind!r} message cannot be sent: dropped")
-            made = []
-        delay = message_delay(reply)
-        for position, message in enumerate(made):
-            self.messages.append((message, delay if position == 0 else 0))
+class Renderer(MessageRenderer):
+    channel = NAME
 
     def _text(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
         text = reply.get("text") if isinstance(reply.get("text"), str) else ""
@@ -146,23 +119,6 @@ class Renderer:
         return [{"text": self.notes.cut(text, self.caps.text_chars, index, "label")}]
 
     # --- buttons ---
-
-    def _buttons(self, index: int, buttons: Any, where: str, limit: int) -> list[dict[str, Any]]:
-        if not isinstance(buttons, list):
-            return []
-        made: list[dict[str, Any]] = []
-        for b, button in enumerate(buttons):
-            if not isinstance(button, Mapping):
-                continue
-            if len(made) == limit:
-                self.notes.add(
-                    index, where, f"{len(buttons) - b} buttons over the limit of {limit} dropped"
-                )
-                break
-            fb_button = self._button(index, button, f"{where}[{b}]")
-            if fb_button is not None:
-                made.append(fb_button)
-        return made
 
     def _button(self, index: int, button: Mapping[str, Any], where: str) -> dict[str, Any] | None:
         label = label_of(button)

@@ -11,14 +11,17 @@ import hashlib
 import hmac
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from flowbot.channels.base import ChannelInputError, Degradation
+from flowbot.channels.base import ChannelInputError, Degradation, Recipient
+from flowbot.channels.capabilities import ChannelCapabilities
 from flowbot.channels.limits import truncate
 
 __all__ = [
+    "MessageRenderer",
     "Notes",
     "constant_time_equal",
     "hmac_sha256",
@@ -52,6 +55,77 @@ class Notes:
             return text
         self.add(message, path, f"cut from {len(text)} to {limit} characters")
         return truncate(text, limit)
+
+
+class MessageRenderer(ABC):
+    """What a messenger's renderer shares: one reply at a time into message objects.
+
+    A subclass turns each message type into its platform's objects; the
+    messages, with the delay to wait before each, the notes and the payload
+    keys its buttons refer to are collected here.
+    """
+
+    channel: ClassVar[str]
+
+    def __init__(self, recipient: Recipient, caps: ChannelCapabilities) -> None:
+        self.recipient = recipient
+        self.caps = caps
+        self.notes = Notes()
+        self.keys: dict[str, str] = {}
+        self.scope = f"{recipient.bot_id}/{self.channel}"
+        # (message object, delay before it)
+        self.messages: list[tuple[dict[str, Any], int]] = []
+
+    def reply(self, index: int, reply: Mapping[str, Any]) -> None:
+        kind = reply.get("type")
+        if kind == "text":
+            made = self._text(index, reply)
+        elif kind == "cards":
+            made = self._cards(index, reply)
+        elif kind == "media":
+            made = self._media(index, reply)
+        elif kind == "location":
+            made = self._location(index, reply)
+        else:
+            self.notes.add(index, "type", f"a {kind!r} message cannot be sent: dropped")
+            made = []
+        delay = message_delay(reply)
+        for position, message in enumerate(made):
+            self.messages.append((message, delay if position == 0 else 0))
+
+    def _buttons(self, index: int, buttons: Any, where: str, limit: int) -> list[dict[str, Any]]:
+        """A message's or card's buttons in the platform's form, the first `limit` of them."""
+        if not isinstance(buttons, list):
+            return []
+        made: list[dict[str, Any]] = []
+        for b, button in enumerate(buttons):
+            if not isinstance(button, Mapping):
+                continue
+            if len(made) == limit:
+                self.notes.add(
+                    index, where, f"{len(buttons) - b} buttons over the limit of {limit} dropped"
+                )
+                break
+            shown = self._button(index, button, f"{where}[{b}]")
+            if shown is not None:
+                made.append(shown)
+        return made
+
+    @abstractmethod
+    def _button(self, index: int, button: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+        """One button in the platform's form; None (with a note) when it cannot be shown."""
+
+    @abstractmethod
+    def _text(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _cards(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _media(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]: ...
 
 
 def label_of(item: Mapping[str, Any]) -> str:

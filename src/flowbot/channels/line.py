@@ -34,7 +34,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr
 
 from flowbot.channels import clicks
 from flowbot.channels.base import (
@@ -88,13 +88,6 @@ class Settings(ChannelSettings):
     channel_secret: SecretStr
     channel_access_token: SecretStr
     api_base: str = "https://api.line.me"
-
-    @field_validator("api_base")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http(s) URL")
-        return value.rstrip("/")
 
 
 # --- the webhook ------------------------------------------------------------------

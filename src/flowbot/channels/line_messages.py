@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowbot.channels import clicks
-from flowbot.channels.base import OutboundCall, Recipient, Rendered
-from flowbot.channels.capabilities import ChannelCapabilities
-from flowbot.channels.fitting import Notes, label_of, message_delay, scheme_of
+from flowbot.channels.base import OutboundCall, Rendered
+from flowbot.channels.fitting import MessageRenderer, label_of, scheme_of
 from flowbot.channels.limits import ELLIPSIS
 
 __all__ = ["LOADING_PATH", "PUSH_PATH", "REPLY_PATH", "Renderer"]
@@ -41,39 +40,14 @@ IMAGE_URL_CHARS = 2000  # an image message's URLs, a template's thumbnailImageUr
 # those.
 
 
-class Renderer:
-    def __init__(self, recipient: Recipient, caps: ChannelCapabilities) -> None:
-        self.recipient = recipient
-        self.caps = caps
-        self.notes = Notes()
-        self.keys: dict[str, str] = {}
-        self.scope = f"{recipient.bot_id}/{NAME}"
-        # (message object, delay before it)
-        self.messages: list[tuple[dict[str, Any], int]] = []
-
-    def reply(self, index: int, reply: Mapping[str, Any]) -> None:
-        kind = reply.get("type")
-        if kind == "text":
-            made = self._text(index, reply)
-        elif kind == "cards":
-            made = self._cards(index, reply)
-        elif kind == "media":
-            made = self._media(index, reply)
-        elif kind == "location":
-            made = self._location(index, reply)
-        else:
-            self.notes.add(index, "type", f"a {kind!r} message cannot be sent: dropped")
-            made = []
-        delay = message_delay(reply)
-        for position, message in enumerate(made):
-            self.messages.append((message, delay if position == 0 else 0))
+class Renderer(MessageRenderer):
+    channel = NAME
 
     # --- texts ---
-
     def _text(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
         text = reply.get("text") if isinstance(reply.get("text"), str) else ""
         assert isinstance(text, str)
-        actions = self._actions(index, reply.get("buttons"), "buttons", self.caps.buttons_per_text)
+        actions = self._buttons(index, reply.get("buttons"), "buttons", self.caps.buttons_per_text)
         if not actions:
             if not text:
                 self.notes.add(index, "text", "an empty text cannot be sent: dropped")
@@ -95,7 +69,7 @@ class Renderer:
         # one card, or a channel row without carousels: a buttons template per card
         single = len(cards) == 1 or not self.caps.carousel
         actions = [
-            self._actions(
+            self._buttons(
                 index,
                 card.get("buttons"),
                 f"cards[{c}].buttons",
@@ -291,24 +265,8 @@ class Renderer:
 
     # --- actions ---
 
-    def _actions(self, index: int, buttons: Any, where: str, limit: int) -> list[dict[str, Any]]:
-        if not isinstance(buttons, list):
-            return []
-        made: list[dict[str, Any]] = []
-        for b, button in enumerate(buttons):
-            if not isinstance(button, Mapping):
-                continue
-            if len(made) == limit:
-                self.notes.add(
-                    index, where, f"{len(buttons) - b} buttons over the limit of {limit} dropped"
-                )
-                break
-            action = self._action(
-                index, button, f"{where}[{b}]", self.caps.button_label_chars, links=True
-            )
-            if action is not None:
-                made.append(action)
-        return made
+    def _button(self, index: int, button: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+        return self._action(index, button, where, self.caps.button_label_chars, links=True)
 
     def _action(
         self,

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowbot.channels import Rendered
-from flowbot.channels.clicks import decode_record
+from flowbot.channels.clicks import decode_record, resolved
 from flowbot.channels.fitting import constant_time_equal
 from flowbot.engine import ConversationState, InboundMessage, Ports, Program, TurnResult, run_turn
 from flowbot.engine.messages import GotoTarget
@@ -164,15 +164,7 @@ class ConversationService:
         click = decode_record(record) if record is not None else None
         message = request.message
         if click is not None:
-            return InboundMessage(
-                message.conversation_key,
-                "postback",
-                text=click.text if click.text is not None else message.text,
-                payload=click.payload,
-                goto=click.goto,
-                channel=message.channel,
-                user_key=message.user_key,
-            )
+            return resolved(message, click)
         logger.warning(
             "bot %s %s user %s: payload key %s is unknown or expired: "
             "the click goes to the fallback flow as text",
