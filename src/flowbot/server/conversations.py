@@ -20,6 +20,7 @@ meets another writer's version (`ConflictError`) reloads and runs again.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from collections import OrderedDict
@@ -315,7 +316,10 @@ class ConversationService:
         delivery: str | None,
     ) -> ChannelTurn:
         conversation = cached.conversation
-        inbound = message.with_conversation_key(conversation.id)
+        # The message is this turn's own (a channel parsed it for this request):
+        # it takes the conversation's id in place rather than as a copy.
+        message.conversation_key = conversation.id
+        inbound = message
         for attempt in range(SAVE_ATTEMPTS):
             result = await run_turn(program, cached.state, inbound, self.ports)
             rendered = render(result)
@@ -440,7 +444,13 @@ def _saved(
 
 
 def _may_use(conversation: Conversation, token: str | None) -> bool:
-    if token is not None and constant_time_equal(conversation.token, token):
+    # Tokens are URL-safe ASCII: compare_digest takes such str as they are (the
+    # common case, every web turn); anything else goes through bytes.
+    if token is not None and (
+        hmac.compare_digest(token, conversation.token)
+        if token.isascii()
+        else constant_time_equal(conversation.token, token)
+    ):
         return True
     # A conversation that never finished a turn has shown nobody anything: its
     # first request failed before the token reached the client, so hand it out again.
