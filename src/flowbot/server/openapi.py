@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from flowbot.channels.registry import MESSENGERS
+
 __all__ = ["OPENAPI", "docs_page"]
 
 
@@ -48,7 +50,7 @@ _CHANNEL = {
     "name": "channel",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "enum": ["facebook", "line"]},
+    "schema": {"type": "string", "enum": list(MESSENGERS)},
 }
 _LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 
