@@ -18,6 +18,10 @@ A config file looks like::
 
     [web]                                  # the chat widget's routes
     allowed_origins = ["https://shop.example.com"]   # default ["*"]
+    token_ttl = "30d"                      # a conversation's token expires after so idle
+    open_rate = "30/minute"                # new conversations per client address
+    streams_per_conversation = 5           # open event streams (defaults shown)
+    streams = 1000
 
     [[webhooks]]
     url = "https://example.com/hooks/flowbot"
@@ -65,6 +69,11 @@ DEFAULT_DATABASE = "sqlite:///flowbot.db"
 API_KEY_VARIABLE = "FLOWBOT_API_KEY"
 BOT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+PARAM_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?\s*")
+RATE = re.compile(r"\s*([0-9]+)\s*/\s*(second|minute|hour|day)\s*")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_PER = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[^/\s:\[\]]+)(:[0-9]{1,5})?")
 BOT_SUFFIXES = (".bot.json", ".flow.json", ".json", ".yaml", ".yml")
 KNOWN_CHANNELS = ("web", "facebook", "line", "kakao", "navertalk")
@@ -80,6 +89,9 @@ class BotSource:
     path: Path
     # messenger name → this bot's settings for it (`[bots.<id>.channels.<name>]`)
     channels: Mapping[str, ChannelSettings] = field(default_factory=dict)
+    # params a web request may set on any message, not only when it opens the
+    # conversation (`message_params = ["utm_source"]`); never the bot's own
+    message_params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,13 @@ class Settings:
     # "*" is any site, fine because those routes take a per-conversation
     # token, never a cookie (docs/decisions.md, "Server").
     web_allowed_origins: tuple[str, ...] = ("*",)
+    # Seconds a conversation may stay idle before its token stops opening it
+    # (None: tokens never expire). The widget then starts a new conversation.
+    web_token_ttl: float | None = None
+    # (conversations, per seconds) a client address may open; None: no limit
+    web_open_rate: tuple[int, float] | None = None
+    web_streams_per_conversation: int = 5
+    web_streams: int = 1000
 
 
 def bot_id_of(path: Path) -> str:
@@ -178,7 +197,7 @@ def load_config(
         webhooks=_webhooks(data.get("webhooks"), path),
         channels=_channels(data.get("channels"), path),
         access_log=access_log,
-        web_allowed_origins=_allowed_origins(data.get("web"), path),
+        **_web(data.get("web"), path),
     )
 
 
@@ -189,7 +208,7 @@ def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:
     for bot_id, table in value.items():
         if not isinstance(table, dict) or not isinstance(table.get("path"), str):
             raise ConfigError(f'{path}: bots.{bot_id}: expected path = "<bot file or folder>"')
-        unknown = set(table) - {"path", "channels"}
+        unknown = set(table) - {"path", "channels", "message_params"}
         if unknown:
             raise ConfigError(
                 f"{path}: bots.{bot_id}: unknown setting(s): {', '.join(sorted(unknown))}"
@@ -201,7 +220,15 @@ def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:
             raise ConfigError(f"{path}: bots.{bot_id}: {bot_path}: no such file or folder")
         checked = _checked_id(bot_id, f"{path}: bots.{bot_id}")
         channels = _bot_channels(table.get("channels"), f"{path}: bots.{bot_id}.channels")
-        bots.append(BotSource(checked, bot_path, channels))
+        message_params = table.get("message_params", [])
+        if not isinstance(message_params, list) or not all(
+            isinstance(key, str) and PARAM_KEY.fullmatch(key) for key in message_params
+        ):
+            raise ConfigError(
+                f"{path}: bots.{bot_id}.message_params: expected a list of param keys "
+                "(letters, digits, _ and -)"
+            )
+        bots.append(BotSource(checked, bot_path, channels, tuple(message_params)))
     _check_unique(bots)
     return bots
 
@@ -228,14 +255,50 @@ def _bot_channels(value: Any, where: str) -> dict[str, ChannelSettings]:
     return channels
 
 
-def _allowed_origins(value: Any, path: Path) -> tuple[str, ...]:
+_WEB_KEYS = {"allowed_origins", "token_ttl", "open_rate", "streams_per_conversation", "streams"}
+
+
+def _web(value: Any, path: Path) -> dict[str, Any]:
+    """The Settings fields of a [web] table."""
     if value is None:
-        return ("*",)
+        return {}
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: web: expected a [web] table")
-    unknown = set(value) - {"allowed_origins"}
+    unknown = set(value) - _WEB_KEYS
     if unknown:
         raise ConfigError(f"{path}: web: unknown setting(s): {', '.join(sorted(unknown))}")
+    fields: dict[str, Any] = {"web_allowed_origins": _allowed_origins(value, path)}
+    if "token_ttl" in value:
+        fields["web_token_ttl"] = _duration(value["token_ttl"], f"{path}: web.token_ttl")
+    if "open_rate" in value:
+        fields["web_open_rate"] = _rate(value["open_rate"], f"{path}: web.open_rate")
+    for key in ("streams_per_conversation", "streams"):
+        if key in value:
+            count = value[key]
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ConfigError(f"{path}: web.{key}: expected a positive integer")
+            fields[f"web_{key}"] = count
+    return fields
+
+
+def _duration(value: Any, where: str) -> float:
+    """Seconds of "90s", "30m", "12h", "30d" or a number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        raise ConfigError(f'{where}: expected a duration like "30d", "12h", "30m" or "90s"')
+    return float(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def _rate(value: Any, where: str) -> tuple[int, float]:
+    match = RATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) < 1:
+        raise ConfigError(f'{where}: expected a rate like "30/minute" (second, minute, hour, day)')
+    return int(match.group(1)), _PER[match.group(2)]
+
+
+def _allowed_origins(value: dict[str, Any], path: Path) -> tuple[str, ...]:
     origins = value.get("allowed_origins", ["*"])
     if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
         raise ConfigError(f"{path}: web.allowed_origins: expected a list of origins")

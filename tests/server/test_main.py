@@ -117,3 +117,24 @@ def test_chat_urls() -> None:
         "http://127.0.0.1:8000/chat/echo",
     ]
     assert chat_urls(settings, "::1", 80)[0] == "http://[::1]:80/chat/pokemon"
+
+
+def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with flowbot_serve("examples/pokemon.yaml", "--db", db, port=port) as (process, _):
+        opened = httpx.post(f"{base}/channels/web/pokemon/messages", json={"userKey": "ash"})
+        token, conversation = opened.json()["token"], opened.json()["conversationId"]
+        events = f"{base}/channels/web/pokemon/conversations/{conversation}/events"
+        with httpx.stream("GET", events, params={"token": token}, timeout=5) as stream:
+            assert stream.status_code == 200
+        wrong = httpx.get(events, params={"token": "not-the-token"}, timeout=5)
+        assert wrong.status_code == 403
+        process.terminate()
+        process.wait(15)
+        stdout, stderr = process.communicate()
+    logged = stdout + stderr
+    assert "GET /channels/web/pokemon/conversations/" in logged  # the access log ran…
+    assert "events?token=*** HTTP/1.1" in logged
+    assert token not in logged and "not-the-token" not in logged  # …without the tokens

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from flowbot.store import ConflictError, SQLStore, TranscriptEntry
+from flowbot.store import Conversation as StoredConversation
 
 from .support import (
     API_KEY,
@@ -202,10 +203,23 @@ class FlakySaves(SQLStore):
         expected_version: int,
         **turn: Any,
     ) -> int:
+        self._fail_once()
+        return await super().save_turn(conversation_id, state, entries, expected_version, **turn)
+
+    async def save_first_turn(
+        self,
+        conversation: StoredConversation,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        **turn: Any,
+    ) -> int:
+        self._fail_once()
+        return await super().save_first_turn(conversation, state, entries, **turn)
+
+    def _fail_once(self) -> None:
         if self.errors:
             error, self.errors = self.errors[0], self.errors[1:]
             raise error
-        return await super().save_turn(conversation_id, state, entries, expected_version, **turn)
 
 
 async def test_a_failed_save_leaves_the_stored_state_untouched(
@@ -244,7 +258,7 @@ async def test_a_save_conflict_reruns_the_turn(serve_asgi: AppFactory, settings:
         assert conversation["params"] == {"partner": "Charmander"}
 
 
-async def test_a_conversation_whose_first_turn_failed_hands_its_token_out_again(
+async def test_a_failed_first_turn_leaves_no_conversation_behind(
     serve_asgi: AppFactory, settings: Any
 ) -> None:
     store = FlakySaves(settings.database)
@@ -252,6 +266,9 @@ async def test_a_conversation_whose_first_turn_failed_hands_its_token_out_again(
         store.errors = (OSError("disk I/O error"),)
         user = Conversation(client, "unlucky")
         assert (await user.post()).status_code == 500
+        # nothing is stored, so nobody can pick up a token for this userKey…
+        assert await store.find_conversation("pokemon", "web", "unlucky") is None
+        # …and the user's next request simply opens the conversation
         opened = await user.send()
         assert texts(opened) == [WELCOME, "<cards>"]
 

@@ -24,6 +24,7 @@ from flowbot.store import (
     Store,
     TranscriptEntry,
 )
+from flowbot.store.base import new_conversation
 
 MakeStore = Callable[[], Store]
 
@@ -176,6 +177,46 @@ class StoreContract:
         assert again is not None
         assert again.state == sample_state(1)
         assert texts(await store.transcript(created.id)) == ["hi"]
+
+    async def test_the_first_turn_creates_the_conversation(self, store: Store) -> None:
+        fresh = new_conversation("pokemon", "web", "user-1", "secret")
+        assert await store.find_conversation("pokemon", "web", "user-1") is None
+
+        version = await store.save_first_turn(
+            fresh, sample_state(1), [said("hi")], payloads={"k": "v"}, delivery="web/1"
+        )
+
+        assert version == 1
+        loaded = await store.find_conversation("pokemon", "web", "user-1")
+        assert loaded is not None
+        assert (loaded.id, loaded.token, loaded.version) == (fresh.id, "secret", 1)
+        assert loaded.state == sample_state(1)
+        assert loaded.created_at == fresh.created_at
+        assert texts(await store.transcript(fresh.id)) == ["hi"]
+        assert await store.get_payload("k") == "v"
+        assert await store.has_delivery("web/1")
+        assert await store.save_turn(fresh.id, sample_state(2), [said("more")], 1) == 2
+        assert texts(await store.transcript(fresh.id)) == ["hi", "more"]
+
+    async def test_a_second_first_turn_for_the_user_writes_nothing(self, store: Store) -> None:
+        first = new_conversation("pokemon", "web", "user-1", "secret")
+        await store.save_first_turn(first, sample_state(1), [said("hi")])
+        rival = new_conversation("pokemon", "web", "user-1", "other")
+
+        with pytest.raises(ConversationExistsError):
+            await store.save_first_turn(rival, sample_state(9), [said("x")], payloads={"p": "x"})
+
+        assert await store.get_conversation(rival.id) is None
+        assert await store.get_payload("p") is None
+        found = await store.find_conversation("pokemon", "web", "user-1")
+        assert found is not None and found.id == first.id
+
+    async def test_a_failed_first_turn_leaves_no_conversation(self, store: Store) -> None:
+        fresh = new_conversation("pokemon", "web", "user-1", "secret")
+        with pytest.raises(TypeError):
+            await store.save_first_turn(fresh, {"when": object()}, [said("hi")])
+        assert await store.find_conversation("pokemon", "web", "user-1") is None
+        assert await store.get_conversation(fresh.id) is None
 
     # -- transcript ---------------------------------------------------------
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ __all__ = [
 _MAX_DELAY_MS = 3_600_000
 # A webhook body nested deeper than this is not what a platform sends.
 _MAX_DEPTH = 64
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Notes:
@@ -182,22 +184,25 @@ def load_body(body: bytes) -> Any:
         raise ChannelInputError(400, f"the body is not JSON: {error}") from None
     except RecursionError:
         raise ChannelInputError(400, "the body is nested too deeply") from None
-    if _depth(data) > _MAX_DEPTH:
-        raise ChannelInputError(400, "the body is nested too deeply")
+    problem = _shape_problem(data)
+    if problem is not None:
+        raise ChannelInputError(400, f"the body is not one a platform sends: {problem}")
     return data
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
+def _shape_problem(value: Any) -> str | None:
+    """Too deep, or text that is not Unicode (a lone surrogate, from a `\\ud800` escape)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, depth)
-            if depth <= _MAX_DEPTH:
-                stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, depth)
-            if depth <= _MAX_DEPTH:
-                stack.extend((child, depth + 1) for child in item)
-    return deepest
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item) is not None:
+                return "it holds a lone surrogate"
+        elif isinstance(item, dict | list):
+            if depth > _MAX_DEPTH:
+                return "it is nested too deeply"
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                stack.append((key, depth + 1))
+                stack.append((child, depth + 1))
+    return None

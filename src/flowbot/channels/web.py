@@ -73,7 +73,12 @@ MAX_USER_KEY_CHARS = 200
 MAX_TEXT_CHARS = 5000
 MAX_MESSAGE_ID_CHARS = 200
 MAX_PARAMS = 50
+# a param value: at most this deep and this big (JSON characters, roughly)
+MAX_PARAM_DEPTH = 8
+MAX_PARAMS_CHARS = 8_000
 PARAM_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+# a code point of a surrogate pair left alone: not Unicode, refused by every store
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # 19 digits may be an integer orjson cannot hold (see _load_json)
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
@@ -174,13 +179,23 @@ def _load_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise ChannelInputError(400, f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise ChannelInputError(
+            400, "the body is not JSON this server reads: nested too deeply"
+        ) from None
 
 
 def _string(
     data: Mapping[str, Any], key: str, limit: int, problems: list[str], *, required: bool = False
 ) -> str | None:
     value = data.get(key)
-    if type(value) is str and len(value) <= limit and (not required or value.strip()):
+    if (
+        type(value) is str
+        and len(value) <= limit
+        and (not required or value.strip())
+        and _LONE_SURROGATE.search(value) is None
+        and (key == "text" or "\x00" not in value)
+    ):
         return value
     if value is None:
         if required:
@@ -194,6 +209,12 @@ def _string(
         return None
     if len(value) > limit:
         problems.append(f"{key}: {len(value)} characters, at most {limit} allowed")
+        return None
+    if _LONE_SURROGATE.search(value) is not None:
+        problems.append(f"{key}: holds a lone surrogate (\\ud800–\\udfff), which is not Unicode")
+        return None
+    if "\x00" in value and key != "text":
+        problems.append(f"{key}: holds a NUL character")
         return None
     return value
 
@@ -227,7 +248,37 @@ def _params(value: Any, problems: list[str]) -> dict[str, Any]:
     for key in value:
         if not PARAM_KEY.fullmatch(key):
             problems.append(f"params.{key}: a key is letters, digits, _ and - only")
+    problem = _json_value_problem(value, MAX_PARAM_DEPTH, MAX_PARAMS_CHARS)
+    if problem:
+        problems.append(f"params: {problem}")
     return dict(value)
+
+
+def _json_value_problem(value: Any, max_depth: int, max_chars: int) -> str | None:
+    """Why a JSON value is not one flowbot keeps: too deep, too big, or not Unicode."""
+    budget = max_chars
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > max_depth:
+            return f"nested deeper than {max_depth} levels"
+        if isinstance(item, str):
+            budget -= len(item) + 2
+            if _LONE_SURROGATE.search(item) is not None:
+                return "holds a lone surrogate (\\ud800–\\udfff), which is not Unicode"
+        elif isinstance(item, dict):
+            budget -= 2
+            for key, child in item.items():
+                stack.append((key, depth + 1))
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            budget -= 2
+            stack.extend((child, depth + 1) for child in item)
+        else:
+            budget -= 8
+        if budget < 0:
+            return f"over {max_chars} characters"
+    return None
 
 
 def _is_id(value: Any) -> bool:
@@ -235,7 +286,12 @@ def _is_id(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return True
-    return isinstance(value, str) and bool(value.strip()) and len(value) <= 200
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= 200
+        and _LONE_SURROGATE.search(value) is None
+    )
 
 
 def _json_type(value: Any) -> str:

@@ -29,6 +29,7 @@ from flowbot.format.check_reporter import BotIndex, Reporter
 from flowbot.format.checks import check_flow, check_preference
 from flowbot.format.models import Bot, Flow, id_key
 from flowbot.format.problems import BotLoadError, Problem, format_id
+from flowbot.format.shape import shape_problems
 from flowbot.format.structure import as_id, structural_problems
 
 if TYPE_CHECKING:
@@ -60,6 +61,10 @@ def check_bot_data(
     if not isinstance(data, dict):
         shape = "a flow object" if lone_flow else "a bot object"
         return None, [Problem(source, f"expected {shape}, got {type(data).__name__}")]
+    unreadable = shape_problems(data, source, lone_flow=lone_flow, flow_sources=flow_sources)
+    if unreadable:
+        # not Unicode, or absurdly deep: nothing else can be read safely
+        return None, unreadable
     problems: list[Problem] = []
     bad_nodes: set[tuple[int, int]] = set()
     bad_flows: set[int] = set()

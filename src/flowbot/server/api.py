@@ -195,7 +195,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             if isinstance(outcome, ChannelTurn) and ran and (ran.replies or ran.quick_replies):
                 await outbound.send(outcome.conversation, outcome.rendered)
         except ServiceError as error:
-            return error_response(request, error.status, error.message)
+            return error_response(request, error.status, error.message, code=error.code)
         if isinstance(outcome, ChannelTurn):
             body = _summary(outcome.conversation)
             body["replies"] = ran.replies if ran is not None else []
@@ -223,7 +223,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             await service.record_push(conversation_id, messages, rendered.payload_keys)
             reached = await ctx.outbound.send(conversation, rendered)
         except ServiceError as error:
-            return error_response(request, error.status, error.message)
+            return error_response(request, error.status, error.message, code=error.code)
         return JSONResponse(
             {"conversationId": conversation.id, "sent": len(messages), "delivered": reached}
         )

@@ -60,7 +60,16 @@ class FlowbotApp(Starlette):
             if bot_id is not None:
                 await self.messages.answer(scope, receive, send, bot_id)
                 return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            # Starlette has answered 500 already (server_error below) and re-raises;
+            # raised to uvicorn, the error would also close the client's keep-alive
+            # connection. Logged here instead, the connection goes on.
+            logger.exception("%s %s failed", scope["method"], scope["path"])
 
 
 def platform_http_transport() -> httpx.AsyncBaseTransport:
@@ -104,7 +113,14 @@ def create_app(
     }
     queues = ConversationQueues()
     outbound = Outbound(channel_settings, hub, Transport(client), queues)
-    service = ConversationService(store, bots, events=events, ports=ports)
+    service = ConversationService(
+        store,
+        bots,
+        events=events,
+        ports=ports,
+        token_ttl=settings.web_token_ttl,
+        message_params={bot.bot_id: frozenset(bot.message_params) for bot in settings.bots},
+    )
     ctx = ServerContext(
         settings=settings,
         bots=bots,

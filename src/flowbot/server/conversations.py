@@ -37,16 +37,18 @@ from flowbot.engine.messages import GotoTarget
 from flowbot.events import EventDispatcher
 from flowbot.server.bots import BotRegistry
 from flowbot.server.cache import Cached, ConversationCache, UserKey
-from flowbot.server.errors import Forbidden, NotFound, Unavailable
+from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, Unavailable
 from flowbot.server.locks import KeyedLocks
 from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
     ConflictError,
     Conversation,
+    ConversationExistsError,
     DeliveryAnsweredError,
     Store,
     TranscriptEntry,
 )
+from flowbot.store.base import new_conversation
 
 __all__ = ["ChannelTurn", "ConversationService", "Render", "TurnRequest", "lock_key"]
 
@@ -110,11 +112,17 @@ class ConversationService:
         ports: Ports | None = None,
         cache_size: int = 10_000,
         replay_size: int = 10_000,
+        token_ttl: float | None = None,
+        message_params: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.store = store
         self.bots = bots
         self.events = events
         self.ports = ports
+        # seconds a conversation may stay idle before its token stops opening it
+        self.token_ttl = token_ttl
+        # bot id → the params a web request may set after the conversation opened
+        self.message_params = message_params or {}
         self.locks = KeyedLocks()
         self._cache = ConversationCache(cache_size)
         # (conversation id, web messageId) → the rendering already answered
@@ -128,11 +136,13 @@ class ConversationService:
         key = (request.bot_id, request.channel, request.user_key)
         async with self.locks.hold(lock_key(key)):
             cached = await self._find(key)
-            created = False
+            created = cached is None
             if cached is None:
-                cached, created = await self._create(key, request.trusted)
-            elif not request.trusted and not _may_use(cached.conversation, request.token):
-                raise Forbidden(NEEDS_TOKEN)
+                # stored with its first turn, in the same transaction, or not at all
+                fresh = new_conversation(*key, secrets.token_urlsafe(24))
+                cached = Cached(fresh, None)
+            elif not request.trusted:
+                self._admit(cached.conversation, request.token)
             conversation = cached.conversation
             delivery = None
             if request.delivery_id is not None:
@@ -147,10 +157,47 @@ class ConversationService:
             message = request.message
             if request.click_key is not None:
                 message = await self._resolve_click(program, request)
-            outcome = await self._run(program, cached, message, render, created, delivery)
+            if message.params and not created:
+                message.params = self._later_params(request.bot_id, message.params)
+            outcome = await self._run(
+                program, cached, message, render, created, delivery, request.trusted
+            )
             if request.delivery_id is not None and not request.durable_delivery:
                 self._remember_answer((conversation.id, request.delivery_id), outcome.rendered)
             return outcome
+
+    def _admit(
+        self, conversation: Conversation, token: str | None, refusal: str = NEEDS_TOKEN
+    ) -> None:
+        """Raise `Forbidden` unless `token` opens the conversation (in constant time)."""
+        if not token or not _same_token(conversation.token, token):
+            raise Forbidden(refusal)
+        if self.token_ttl is not None:
+            idle = (datetime.now(UTC) - conversation.updated_at).total_seconds()
+            if idle > self.token_ttl:
+                raise Forbidden(
+                    "the conversation's token has expired: open a new conversation",
+                    code=TOKEN_EXPIRED,
+                )
+
+    def _later_params(self, bot_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Params sent once the conversation is open: only the keys the bot allows.
+
+        A visitor's params (the widget's `?name=`) are initial values, taken
+        when the conversation opens; afterwards they could overwrite what the
+        bot decided (the Pokémon bot's `partner`), unless the bot lists the key
+        in `message_params`.
+        """
+        allowed = self.message_params.get(bot_id, frozenset())
+        kept = {key: value for key, value in params.items() if key in allowed}
+        if len(kept) < len(params):
+            logger.info(
+                "bot %s: params %s ignored: set when a conversation opens, or list them in "
+                "message_params",
+                bot_id,
+                ", ".join(sorted(set(params) - set(kept))),
+            )
+        return kept
 
     def _repeated(
         self, conversation: Conversation, delivery: str, rendered: Rendered
@@ -193,8 +240,7 @@ class ConversationService:
         conversation = await self.get(conversation_id)
         if conversation is None or conversation.bot_id != bot_id:
             raise NotFound(f"bot {bot_id!r} has no conversation {conversation_id!r}")
-        if not token or not constant_time_equal(conversation.token, token):
-            raise Forbidden("the token does not open this conversation")
+        self._admit(conversation, token, "the token does not open this conversation")
         return conversation
 
     # --- the JSON API -----------------------------------------------------------
@@ -314,6 +360,7 @@ class ConversationService:
         render: Render,
         created: bool,
         delivery: str | None,
+        trusted: bool = True,
     ) -> ChannelTurn:
         conversation = cached.conversation
         # The message is this turn's own (a channel parsed it for this request):
@@ -327,15 +374,32 @@ class ConversationService:
             at = datetime.now(UTC)
             entries = [TranscriptEntry("in", inbound_json(inbound), at)]
             entries.extend(TranscriptEntry("out", reply, at) for reply in logged_replies(result))
+            payloads = rendered.payload_keys or None
             try:
-                version = await self.store.save_turn(
-                    conversation.id,
-                    state_json,
-                    entries,
-                    conversation.version,
-                    payloads=rendered.payload_keys or None,
-                    delivery=delivery,
+                if created:
+                    version = await self.store.save_first_turn(
+                        conversation, state_json, entries, payloads=payloads, delivery=delivery
+                    )
+                else:
+                    version = await self.store.save_turn(
+                        conversation.id,
+                        state_json,
+                        entries,
+                        conversation.version,
+                        payloads=payloads,
+                        delivery=delivery,
+                    )
+            except ConversationExistsError:
+                # another process opened this user's conversation a moment ago
+                found = await self.store.find_conversation(
+                    conversation.bot_id, conversation.channel, conversation.user_key
                 )
+                if found is None:
+                    raise Unavailable("the conversation could not be created; try again") from None
+                if not trusted:
+                    raise Forbidden(NEEDS_TOKEN) from None
+                cached, conversation, created = self._cache.remember(found), found, False
+                continue
             except DeliveryAnsweredError:
                 # another process saved this delivery's turn first: that one stands
                 assert delivery is not None
@@ -405,19 +469,6 @@ class ConversationService:
         conversation = await self.store.find_conversation(*key)
         return None if conversation is None else self._cache.remember(conversation)
 
-    async def _create(self, key: UserKey, trusted: bool) -> tuple[Cached, bool]:
-        try:
-            conversation = await self.store.create_conversation(*key, secrets.token_urlsafe(24))
-        except ConflictError:
-            # Another process created it a moment ago: this event is not the first.
-            found = await self.store.find_conversation(*key)
-            if found is None:
-                raise Unavailable("the conversation could not be created; try again") from None
-            if not trusted:
-                raise Forbidden(NEEDS_TOKEN) from None
-            return self._cache.remember(found), False
-        return self._cache.remember(conversation), True
-
     async def _reload(self, conversation_id: str) -> Cached:
         conversation = await self.store.get_conversation(conversation_id)
         if conversation is None:
@@ -443,15 +494,9 @@ def _saved(
     )
 
 
-def _may_use(conversation: Conversation, token: str | None) -> bool:
+def _same_token(expected: str, given: str) -> bool:
     # Tokens are URL-safe ASCII: compare_digest takes such str as they are (the
-    # common case, every web turn); anything else goes through bytes.
-    if token is not None and (
-        hmac.compare_digest(token, conversation.token)
-        if token.isascii()
-        else constant_time_equal(conversation.token, token)
-    ):
-        return True
-    # A conversation that never finished a turn has shown nobody anything: its
-    # first request failed before the token reached the client, so hand it out again.
-    return conversation.state is None and conversation.version == 0
+    # common case, every web turn); any other text is compared as bytes.
+    if given.isascii():
+        return hmac.compare_digest(given, expected)
+    return constant_time_equal(expected, given)

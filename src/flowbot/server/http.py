@@ -34,16 +34,21 @@ class BadJSON(ValueError):
 
 
 def error_response(
-    request: Request, status: int, message: str, problems: Sequence[str] = ()
+    request: Request,
+    status: int,
+    message: str,
+    problems: Sequence[str] = (),
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A JSON error `{"error", "problems"?}`, logged with the request line."""
+    """A JSON error `{"error", "problems"?, "code"?}`, logged with the request line."""
     log_refusal(request.method, request.url.path, status, message, problems)
-    return JSONResponse(_error(message, problems), status_code=status)
+    return JSONResponse(_error(message, problems, code), status_code=status, headers=headers)
 
 
-def error_body(message: str, problems: Sequence[str] = ()) -> bytes:
+def error_body(message: str, problems: Sequence[str] = (), code: str | None = None) -> bytes:
     """The JSON bytes of `error_response`'s body, for the bare ASGI routes."""
-    return orjson.dumps(_error(message, problems))
+    return orjson.dumps(_error(message, problems, code))
 
 
 def log_refusal(
@@ -59,10 +64,12 @@ def log_refusal(
     )
 
 
-def _error(message: str, problems: Sequence[str]) -> dict[str, Any]:
+def _error(message: str, problems: Sequence[str], code: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"error": message}
     if problems:
         body["problems"] = list(problems)
+    if code is not None:
+        body["code"] = code
     return body
 
 
@@ -98,3 +105,5 @@ async def read_json(request: Request, limit: int) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadJSON(f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise BadJSON("the body is not JSON this server reads: nested too deeply") from None

@@ -13,6 +13,7 @@ import uvicorn
 from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
+from flowbot.server.logs import redact_logs
 
 __all__ = ["GC_THRESHOLD", "chat_urls", "http_protocol", "run_server", "webhook_urls"]
 
@@ -100,6 +101,9 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
         # Open event streams never end by themselves: give them a moment, then close.
         timeout_graceful_shutdown=2,
     )
+    # uvicorn has configured its loggers now: the event stream's ?token= must
+    # not reach the access log, nor any other line
+    redact_logs()
     server = uvicorn.Server(config)
     for url in chat_urls(settings, host, port):
         print(f"Chat with your bot: {url}", flush=True)

@@ -53,10 +53,13 @@ Headers = list[tuple[bytes, bytes]]
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, message: str, problems: Sequence[str] = ()) -> None:
+    def __init__(
+        self, status: int, message: str, problems: Sequence[str] = (), code: str | None = None
+    ) -> None:
         self.status = status
         self.message = message
         self.problems = problems
+        self.code = code
 
 
 class MessagesEndpoint:
@@ -98,7 +101,8 @@ class MessagesEndpoint:
             return  # left before its body arrived: there is nobody to answer
         except _Refused as refusal:
             log_refusal("POST", scope["path"], refusal.status, refusal.message, refusal.problems)
-            status, content = refusal.status, error_body(refusal.message, refusal.problems)
+            content = error_body(refusal.message, refusal.problems, refusal.code)
+            status = refusal.status
         except Exception:
             # nothing was sent yet: the client gets a 500 and the log the traceback
             logger.exception("POST %s failed", scope["path"])
@@ -129,7 +133,7 @@ class MessagesEndpoint:
         except ChannelInputError as error:
             raise _Refused(error.status, error.message, error.problems) from None
         except ServiceError as error:
-            raise _Refused(error.status, error.message) from None
+            raise _Refused(error.status, error.message, code=error.code) from None
         conversation = turn.conversation
         answer = turn.rendered.answer
         assert answer is not None

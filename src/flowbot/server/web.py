@@ -45,7 +45,7 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
                 bot_id, conversation_id, request.query_params.get("token")
             )
         except ServiceError as error:
-            return error_response(request, error.status, error.message)
+            return error_response(request, error.status, error.message, code=error.code)
         return _EventStream(_events(ctx, conversation.id))
 
     async def chat_page(request: Request) -> Response:

@@ -138,6 +138,23 @@ class Store(Protocol):
         saved before; in each case nothing is written.
         """
 
+    async def save_first_turn(
+        self,
+        conversation: Conversation,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
+    ) -> int:
+        """Create `conversation` with its first turn, in one transaction; return version 1.
+
+        A conversation is never stored without a turn: a failed first save
+        leaves nothing behind (and no token for anyone to pick up). Raises
+        ``ConversationExistsError`` when (bot, channel, user) has one, and
+        ``DeliveryAnsweredError`` as ``save_turn`` does; nothing is written then.
+        """
+
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
         """Add transcript rows without touching state or version (pushed messages)."""
 

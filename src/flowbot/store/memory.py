@@ -116,6 +116,32 @@ class MemoryStore:
         row.conversation.updated_at = utc_now()
         return row.conversation.version
 
+    async def save_first_turn(
+        self,
+        conversation: Conversation,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
+    ) -> int:
+        state_json = dump_json(state)
+        lines = _encode(entries)
+        user = (conversation.bot_id, conversation.channel, conversation.user_key)
+        if delivery is not None and delivery in self._deliveries:
+            raise DeliveryAnsweredError(f"delivery {delivery!r} was answered before")
+        if user in self._by_user or conversation.id in self._rows:
+            raise ConversationExistsError.for_user(*user)
+        now = utc_now()
+        if delivery is not None:
+            self._deliveries[delivery] = now
+        if payloads:
+            self._store_payloads(payloads, now)
+        stored = replace(conversation, state=None, version=1, updated_at=now)
+        self._rows[conversation.id] = _Row(stored, state_json, list(lines))
+        self._by_user[user] = conversation.id
+        return 1
+
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
         row = self._row(conversation_id)
         row.transcript.extend(_encode(entries))

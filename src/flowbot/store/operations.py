@@ -44,6 +44,7 @@ __all__ = [
     "get_payload",
     "has_delivery",
     "insert_conversation",
+    "insert_first_turn",
     "list_conversations",
     "ping",
     "purge",
@@ -173,6 +174,39 @@ def insert_conversation(connection: Connection, conversation: Conversation) -> N
             "updated_at": conversation.updated_at,
         },
     )
+
+
+def insert_first_turn(
+    connection: Connection,
+    conversation: Conversation,
+    state_json: str,
+    lines: Sequence[Line],
+    now: datetime,
+    payloads: Mapping[str, str] | None = None,
+    delivery: str | None = None,
+) -> int:
+    """A new conversation and its first turn; IntegrityError when (bot, channel, user) has one."""
+    if delivery is not None:
+        _insert_delivery(connection, delivery, now)
+    connection.execute(
+        _INSERT_CONVERSATION,
+        {
+            "id": conversation.id,
+            "bot_id": conversation.bot_id,
+            "channel": conversation.channel,
+            "user_key": conversation.user_key,
+            "token": conversation.token,
+            "state": state_json,
+            "version": 1,
+            "last_seq": len(lines),
+            "created_at": conversation.created_at,
+            "updated_at": now,
+        },
+    )
+    _insert_lines(connection, conversation.id, len(lines), lines)
+    if payloads:
+        put_payloads(connection, payloads, now)
+    return 1
 
 
 def find_conversation(

@@ -182,6 +182,32 @@ class SQLStore:
             delivery,
         )
 
+    async def save_first_turn(
+        self,
+        conversation: Conversation,
+        state: dict[str, Any],
+        entries: list[TranscriptEntry],
+        *,
+        payloads: Mapping[str, str] | None = None,
+        delivery: str | None = None,
+    ) -> int:
+        state_json = dump_json(state)
+        lines = [encode_entry(entry) for entry in entries]
+        try:
+            return await self.runner.write(
+                operations.insert_first_turn,
+                conversation,
+                state_json,
+                lines,
+                utc_now(),
+                payloads,
+                delivery,
+            )
+        except IntegrityError as error:
+            raise ConversationExistsError.for_user(
+                conversation.bot_id, conversation.channel, conversation.user_key
+            ) from error
+
     async def append_transcript(self, conversation_id: str, entries: list[TranscriptEntry]) -> None:
         lines = [encode_entry(entry) for entry in entries]
         await self.runner.write(operations.append_transcript, conversation_id, lines, utc_now())

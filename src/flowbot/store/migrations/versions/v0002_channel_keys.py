@@ -1,5 +1,9 @@
 """Messenger channels: payload keys renewed on every store, remembered deliveries.
 
+Also drops the conversations a failed first turn left behind (version 0, no
+state): from here on a conversation is created with its first turn, and such
+a row would hand its token to whoever asked for its user key first.
+
 The payload_keys table of 0001 was never written by a released flowbot (no
 channel used it), so it is recreated with `stored_at` instead of being
 altered, which SQLite could only do by copying it anyway.
@@ -24,6 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.execute("DELETE FROM conversations WHERE version = 0 AND state IS NULL")
     op.drop_table("payload_keys")
     op.create_table(
         "payload_keys",
