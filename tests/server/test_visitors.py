@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,72 @@ async def test_an_error_on_a_starlette_route_keeps_the_connection_alive(
         # the same connection served both: the pool holds one
         pool = client._transport._pool  # type: ignore[attr-defined]
         assert len(pool.connections) == 1
+
+
+# --- floods -------------------------------------------------------------------------------
+
+
+async def test_opening_conversations_is_rate_limited_per_address_when_asked(
+    serve_asgi: AppFactory, settings: Settings
+) -> None:
+    settings.web_open_rate = (3, 60.0)
+    async with serve_asgi(settings) as client:
+        for n in range(3):
+            await Conversation(client, f"visitor-{n}").send()
+        refused = await Conversation(client, "visitor-3").post()
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        assert "too many new conversations" in refused.json()["error"]
+        # a conversation already open goes on
+        again = Conversation(client, "visitor-0")
+        assert (await client.post(URL, json={"userKey": "visitor-0"})).status_code == 403
+        assert again.user_key == "visitor-0"
+
+
+async def test_no_open_rate_by_default(client: httpx.AsyncClient) -> None:
+    for n in range(40):
+        await Conversation(client, f"visitor-{n}").send()
+
+
+async def test_event_streams_are_capped_per_conversation_and_per_server(
+    settings: Settings,
+) -> None:
+    from flowbot.server import create_app
+
+    settings.web_streams_per_conversation = 2
+    settings.web_streams = 3
+    app = create_app(settings, ping_interval=5)
+    async with uvicorn_server(app) as base, httpx.AsyncClient(base_url=base) as client:
+        first, second = Conversation(client, "a"), Conversation(client, "b")
+        await first.send()
+        await second.send()
+
+        def url(user: Conversation) -> str:
+            return f"/channels/web/pokemon/conversations/{user.conversation_id}/events"
+
+        readers: list[AsyncIterator[str]] = []  # kept: a dropped reader closes its stream
+
+        async def opened(user: Conversation) -> httpx.Response:
+            request = client.build_request("GET", url(user), params={"token": user.token})
+            response = await client.send(request, stream=True)
+            if response.status_code == 200:
+                readers.append(response.aiter_lines())
+                await anext(readers[-1])  # subscribed once the first line is out
+            return response
+
+        streams = [await opened(first), await opened(first)]
+        assert [s.status_code for s in streams] == [200, 200]
+        third = await opened(first)
+        assert third.status_code == 429
+        assert "2 open event streams" in (await third.aread()).decode()
+        streams.append(await opened(second))
+        assert streams[-1].status_code == 200
+        full = await opened(second)
+        assert full.status_code == 503
+        for stream in streams:
+            await stream.aclose()
+        for _ in range(50):  # the server sees the streams go
+            if app.state.flowbot.hub.streams == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert (await opened(second)).status_code == 200

@@ -27,6 +27,7 @@ from flowbot.server.bots import BotRegistry
 from flowbot.server.channel_routes import channel_routes
 from flowbot.server.context import STATIC_DIR, ServerContext
 from flowbot.server.conversations import ConversationService
+from flowbot.server.limits import RateLimiter
 from flowbot.server.messages import MessagesEndpoint
 from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
@@ -120,6 +121,7 @@ def create_app(
         ports=ports,
         token_ttl=settings.web_token_ttl,
         message_params={bot.bot_id: frozenset(bot.message_params) for bot in settings.bots},
+        open_rate=RateLimiter(*settings.web_open_rate) if settings.web_open_rate else None,
     )
     ctx = ServerContext(
         settings=settings,

@@ -37,7 +37,8 @@ from flowbot.engine.messages import GotoTarget
 from flowbot.events import EventDispatcher
 from flowbot.server.bots import BotRegistry
 from flowbot.server.cache import Cached, ConversationCache, UserKey
-from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, Unavailable
+from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, TooMany, Unavailable
+from flowbot.server.limits import RateLimiter
 from flowbot.server.locks import KeyedLocks
 from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
@@ -81,6 +82,8 @@ class TurnRequest:
     token: str | None = None
     trusted: bool = False
     click_key: str | None = None
+    # the client's address, for `[web] open_rate`
+    client: str | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +117,7 @@ class ConversationService:
         replay_size: int = 10_000,
         token_ttl: float | None = None,
         message_params: Mapping[str, frozenset[str]] | None = None,
+        open_rate: RateLimiter | None = None,
     ) -> None:
         self.store = store
         self.bots = bots
@@ -123,6 +127,8 @@ class ConversationService:
         self.token_ttl = token_ttl
         # bot id → the params a web request may set after the conversation opened
         self.message_params = message_params or {}
+        # new web conversations per client address
+        self.open_rate = open_rate
         self.locks = KeyedLocks()
         self._cache = ConversationCache(cache_size)
         # (conversation id, web messageId) → the rendering already answered
@@ -138,6 +144,8 @@ class ConversationService:
             cached = await self._find(key)
             created = cached is None
             if cached is None:
+                if not request.trusted and self.open_rate is not None:
+                    self._may_open(request.client)
                 # stored with its first turn, in the same transaction, or not at all
                 fresh = new_conversation(*key, secrets.token_urlsafe(24))
                 cached = Cached(fresh, None)
@@ -165,6 +173,16 @@ class ConversationService:
             if request.delivery_id is not None and not request.durable_delivery:
                 self._remember_answer((conversation.id, request.delivery_id), outcome.rendered)
             return outcome
+
+    def _may_open(self, client: str | None) -> None:
+        assert self.open_rate is not None
+        wait = self.open_rate.allow(client or "-")
+        if wait is not None:
+            logger.warning("%s opened too many conversations: refused for %.0f s", client, wait)
+            raise TooMany(
+                f"too many new conversations from this address: try again in {wait:.0f} s",
+                retry_after=wait,
+            )
 
     def _admit(
         self, conversation: Conversation, token: str | None, refusal: str = NEEDS_TOKEN

@@ -35,3 +35,7 @@ class TooMany(ServiceError):
     """A limit against floods: too many streams, too many new conversations."""
 
     status = 429
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

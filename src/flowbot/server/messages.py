@@ -54,12 +54,18 @@ Headers = list[tuple[bytes, bytes]]
 
 class _Refused(Exception):
     def __init__(
-        self, status: int, message: str, problems: Sequence[str] = (), code: str | None = None
+        self,
+        status: int,
+        message: str,
+        problems: Sequence[str] = (),
+        code: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.message = message
         self.problems = problems
         self.code = code
+        self.retry_after = retry_after
 
 
 class MessagesEndpoint:
@@ -95,26 +101,36 @@ class MessagesEndpoint:
                 origin = value
             elif name == b"content-length":
                 declared = value
+        client = scope.get("client")
+        address = client[0] if client else None
+        retry_after: float | None = None
         try:
-            status, content = await self._turn(receive, bot_id, token, declared)
+            status, content = await self._turn(receive, bot_id, token, declared, address)
         except ClientDisconnect:
             return  # left before its body arrived: there is nobody to answer
         except _Refused as refusal:
             log_refusal("POST", scope["path"], refusal.status, refusal.message, refusal.problems)
             content = error_body(refusal.message, refusal.problems, refusal.code)
-            status = refusal.status
+            status, retry_after = refusal.status, refusal.retry_after
         except Exception:
             # nothing was sent yet: the client gets a 500 and the log the traceback
             logger.exception("POST %s failed", scope["path"])
             status, content = 500, error_body("internal error; see the server log")
         headers: Headers = [_JSON, (b"content-length", str(len(content)).encode("ascii"))]
+        if retry_after is not None:
+            headers.append((b"retry-after", str(max(1, round(retry_after))).encode("ascii")))
         if origin is not None:
             self._allow_origin(headers, origin)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
     async def _turn(
-        self, receive: Receive, bot_id: str, token: str | None, declared: bytes | None
+        self,
+        receive: Receive,
+        bot_id: str,
+        token: str | None,
+        declared: bytes | None,
+        address: str | None,
     ) -> tuple[int, bytes]:
         ctx = self.ctx
         if bot_id not in ctx.bots:
@@ -127,13 +143,24 @@ class MessagesEndpoint:
             parsed = web_channel.parse_request(body)
             message = parsed.message
             request = TurnRequest(
-                bot_id, "web", message.user_key, message, parsed.message_id, token=token
+                bot_id,
+                "web",
+                message.user_key,
+                message,
+                parsed.message_id,
+                token=token,
+                client=address,
             )
             turn = await ctx.service.turn(request, _render)
         except ChannelInputError as error:
             raise _Refused(error.status, error.message, error.problems) from None
         except ServiceError as error:
-            raise _Refused(error.status, error.message, code=error.code) from None
+            raise _Refused(
+                error.status,
+                error.message,
+                code=error.code,
+                retry_after=getattr(error, "retry_after", None),
+            ) from None
         conversation = turn.conversation
         answer = turn.rendered.answer
         assert answer is not None

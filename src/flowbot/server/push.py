@@ -21,17 +21,25 @@ class PushHub:
     def __init__(self, queue_size: int = 100) -> None:
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._streams = 0
 
     def subscribers(self, conversation_id: str) -> int:
         return len(self._subscribers.get(conversation_id, ()))
+
+    @property
+    def streams(self) -> int:
+        """Open subscriptions in all."""
+        return self._streams
 
     @contextlib.asynccontextmanager
     async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=self._queue_size)
         self._subscribers.setdefault(conversation_id, set()).add(queue)
+        self._streams += 1
         try:
             yield queue
         finally:
+            self._streams -= 1
             queues = self._subscribers.get(conversation_id)
             if queues is not None:
                 queues.discard(queue)

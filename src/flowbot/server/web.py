@@ -31,6 +31,7 @@ logger = logging.getLogger("flowbot.server")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 NO_CACHE = {"Cache-Control": "no-cache"}
+RETRY_SOON = {"Retry-After": "30"}
 
 
 def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute]:
@@ -46,6 +47,18 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
             )
         except ServiceError as error:
             return error_response(request, error.status, error.message, code=error.code)
+        settings = ctx.settings
+        if ctx.hub.subscribers(conversation.id) >= settings.web_streams_per_conversation:
+            return error_response(
+                request,
+                429,
+                f"this conversation has {settings.web_streams_per_conversation} open event "
+                "streams already: close one first",
+            )
+        if ctx.hub.streams >= settings.web_streams:
+            return error_response(
+                request, 503, "too many open event streams: try again later", headers=RETRY_SOON
+            )
         return _EventStream(_events(ctx, conversation.id))
 
     async def chat_page(request: Request) -> Response:
