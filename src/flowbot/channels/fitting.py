@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import math
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from flowbot.channels.base import ChannelInputError, Degradation, Recipient
 from flowbot.channels.capabilities import ChannelCapabilities
 from flowbot.channels.limits import truncate
+from flowbot.format.shape import value_problem
 
 __all__ = [
     "MessageRenderer",
@@ -37,7 +37,6 @@ __all__ = [
 _MAX_DELAY_MS = 3_600_000
 # A webhook body nested deeper than this is not what a platform sends.
 _MAX_DEPTH = 64
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Notes:
@@ -184,25 +183,7 @@ def load_body(body: bytes) -> Any:
         raise ChannelInputError(400, f"the body is not JSON: {error}") from None
     except RecursionError:
         raise ChannelInputError(400, "the body is nested too deeply") from None
-    problem = _shape_problem(data)
+    problem = value_problem(data, max_depth=_MAX_DEPTH)
     if problem is not None:
         raise ChannelInputError(400, f"the body is not one a platform sends: {problem}")
     return data
-
-
-def _shape_problem(value: Any) -> str | None:
-    """Too deep, or text that is not Unicode (a lone surrogate, from a `\\ud800` escape)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if _LONE_SURROGATE.search(item) is not None:
-                return "it holds a lone surrogate"
-        elif isinstance(item, dict | list):
-            if depth > _MAX_DEPTH:
-                return "it is nested too deeply"
-            children = item.items() if isinstance(item, dict) else enumerate(item)
-            for key, child in children:
-                stack.append((key, depth + 1))
-                stack.append((child, depth + 1))
-    return None

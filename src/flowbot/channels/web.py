@@ -45,6 +45,7 @@ from flowbot.channels.base import (
 from flowbot.channels.capabilities import CAPABILITIES, ChannelCapabilities
 from flowbot.channels.limits import apply_limits
 from flowbot.engine.messages import GotoTarget, InboundMessage, MessageType
+from flowbot.format.shape import LONE_SURROGATE, value_problem
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -77,8 +78,7 @@ MAX_PARAMS = 50
 MAX_PARAM_DEPTH = 8
 MAX_PARAMS_CHARS = 8_000
 PARAM_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
-# a code point of a surrogate pair left alone: not Unicode, refused by every store
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = LONE_SURROGATE
 # 19 digits may be an integer orjson cannot hold (see _load_json)
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
@@ -248,37 +248,10 @@ def _params(value: Any, problems: list[str]) -> dict[str, Any]:
     for key in value:
         if not PARAM_KEY.fullmatch(key):
             problems.append(f"params.{key}: a key is letters, digits, _ and - only")
-    problem = _json_value_problem(value, MAX_PARAM_DEPTH, MAX_PARAMS_CHARS)
+    problem = value_problem(value, max_depth=MAX_PARAM_DEPTH, max_chars=MAX_PARAMS_CHARS)
     if problem:
         problems.append(f"params: {problem}")
     return dict(value)
-
-
-def _json_value_problem(value: Any, max_depth: int, max_chars: int) -> str | None:
-    """Why a JSON value is not one flowbot keeps: too deep, too big, or not Unicode."""
-    budget = max_chars
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > max_depth:
-            return f"nested deeper than {max_depth} levels"
-        if isinstance(item, str):
-            budget -= len(item) + 2
-            if _LONE_SURROGATE.search(item) is not None:
-                return "holds a lone surrogate (\\ud800–\\udfff), which is not Unicode"
-        elif isinstance(item, dict):
-            budget -= 2
-            for key, child in item.items():
-                stack.append((key, depth + 1))
-                stack.append((child, depth + 1))
-        elif isinstance(item, list):
-            budget -= 2
-            stack.extend((child, depth + 1) for child in item)
-        else:
-            budget -= 8
-        if budget < 0:
-            return f"over {max_chars} characters"
-    return None
 
 
 def _is_id(value: Any) -> bool:

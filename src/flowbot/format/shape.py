@@ -16,13 +16,49 @@ from typing import Any
 
 from flowbot.format.problems import Problem
 
-__all__ = ["MAX_DEPTH", "shape_problems"]
+__all__ = ["LONE_SURROGATE", "MAX_DEPTH", "shape_problems", "value_problem"]
 
 # A node's data is a handful of levels deep (message → cards → buttons → …);
 # this leaves room for any `meta` a builder keeps there.
 MAX_DEPTH = 40
 _MAX_PROBLEMS = 20
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# a code point of a surrogate pair left alone: not Unicode, refused by every store
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = LONE_SURROGATE
+
+
+def value_problem(value: Any, *, max_depth: int, max_chars: int | None = None) -> str | None:
+    """Why a JSON value from outside is not one flowbot keeps, or None.
+
+    Nested deeper than `max_depth`, over `max_chars` characters (roughly, as
+    JSON), or text holding a lone surrogate. Without recursion: the value may
+    be as deep as the parser allowed.
+    """
+    budget = max_chars
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if LONE_SURROGATE.search(item) is not None:
+                return "it holds a lone surrogate (\\ud800–\\udfff), which is not Unicode"
+            cost = len(item) + 2
+        elif isinstance(item, dict | list):
+            if depth >= max_depth:
+                return f"it is nested deeper than {max_depth} levels"
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    stack.append((key, depth + 1))
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+            cost = 2
+        else:
+            cost = 8
+        if budget is not None:
+            budget -= cost
+            if budget < 0:
+                return f"it is over {max_chars} characters"
+    return None
 
 
 def shape_problems(
