@@ -229,3 +229,28 @@ async def test_event_streams_are_capped_per_conversation_and_per_server(
                 break
             await asyncio.sleep(0.05)
         assert (await opened(second)).status_code == 200
+
+
+async def test_api_ids_and_bodies_that_are_not_unicode_are_4xx(client: httpx.AsyncClient) -> None:
+    user = Conversation(client, "ash")
+    await user.send()
+    for path in ("/api/conversations/%ED%A0%80", "/api/bots/%00x", "/api/conversations/a%00"):
+        assert (await client.get(path, headers=API)).status_code == 404, path
+    sent = await client.post(
+        f"/api/conversations/{user.conversation_id}/messages",
+        content=b'{"text": "\\ud800"}',
+        headers={**API, "content-type": "application/json"},
+    )
+    assert sent.status_code == 422
+    for depth in (50, 100_000):  # deeper than a message is; deeper than the parser goes
+        deep = b'{"message": ' + b"[" * depth + b"]" * depth + b"}"
+        sent = await client.post(
+            f"/api/conversations/{user.conversation_id}/messages", content=deep, headers=API
+        )
+        assert sent.status_code == (422 if depth == 50 else 400)
+    moved = await client.post(
+        f"/api/conversations/{user.conversation_id}/navigation",
+        content=b'{"flowId": "\\udc00"}',
+        headers=API,
+    )
+    assert moved.status_code == 422

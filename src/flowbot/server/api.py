@@ -11,7 +11,6 @@ on disk are not rewritten.
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -19,10 +18,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from flowbot.channels.fitting import constant_time_equal
 from flowbot.config import BOT_ID
 from flowbot.engine import ConversationState, load_program
 from flowbot.format import BotLoadError, export_bot, load_bot_data
 from flowbot.format.models import Message, QuickReply
+from flowbot.format.shape import LONE_SURROGATE, value_problem
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.errors import ServiceError
@@ -35,6 +36,8 @@ __all__ = ["api_routes"]
 MAX_BOT_BYTES = 20 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_PAYLOAD_CHARS = 1000
+# a message with cards and buttons is a few levels deep
+MAX_BODY_DEPTH = 32
 _MESSAGES = TypeAdapter(list[Message])
 _QUICK_REPLIES = TypeAdapter(list[QuickReply])
 
@@ -55,10 +58,14 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         if given is None:
             scheme, _, value = request.headers.get("authorization", "").partition(" ")
             given = value.strip() if scheme.lower() == "bearer" else None
-        if not given or not hmac.compare_digest(given.encode(), api_key.encode()):
+        if not given or not constant_time_equal(api_key, given):
             return error_response(
                 request, 403, "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'"
             )
+        for name, value in request.path_params.items():
+            # an id no bot or conversation can have, and no store can even look up
+            if isinstance(value, str) and (LONE_SURROGATE.search(value) or "\x00" in value):
+                return error_response(request, 404, f"no such {name.replace('_id', '')}")
         return None
 
     async def list_bots(request: Request) -> Response:
@@ -173,6 +180,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             return error_response(request, 413, "the body is too large")
         except BadJSON as error:
             return error_response(request, 400, str(error))
+        if (odd := value_problem(data, max_depth=MAX_BODY_DEPTH)) is not None:
+            return error_response(request, 422, f"the body is not one this route takes: {odd}")
         problems = _navigation_problems(data)
         if problems:
             return error_response(request, 422, "expected {flowId, nodeId?, run?}", problems)
@@ -213,6 +222,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             return error_response(request, 413, "the body is too large")
         except BadJSON as error:
             return error_response(request, 400, str(error))
+        if (odd := value_problem(data, max_depth=MAX_BODY_DEPTH)) is not None:
+            return error_response(request, 422, f"the body is not one this route takes: {odd}")
         try:
             messages, quick_replies = _outbound(data)
         except _Invalid as error:
