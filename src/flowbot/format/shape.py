@@ -10,6 +10,7 @@ rather than failures later.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -53,6 +54,8 @@ def value_problem(value: Any, *, max_depth: int, max_chars: int | None = None) -
                 stack.extend((child, depth + 1) for child in item)
             cost = 2
         else:
+            if isinstance(item, float) and not math.isfinite(item):
+                return "it holds a number JSON cannot write (such as 1e400)"
             cost = 8
         if budget is not None:
             budget -= cost

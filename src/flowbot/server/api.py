@@ -11,6 +11,7 @@ on disk are not rewritten.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -90,6 +91,9 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             return error_response(request, 404, f"no bot {bot_id!r}")
         return JSONResponse(export_bot(program.bot))
 
+    async def bot(request: Request) -> Response:
+        return await (put_bot(request) if request.method == "PUT" else get_bot(request))
+
     async def put_bot(request: Request) -> Response:
         if (denied := refused(request)) is not None:
             return denied
@@ -151,7 +155,10 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         bot_id = request.path_params["bot_id"]
         if bot_id not in ctx.bots:
             return error_response(request, 404, f"no bot {bot_id!r}")
-        limit = _limit(request, 100, 1000)
+        try:
+            limit = _limit(request, 100, 1000)
+        except _BadQuery as error:
+            return error_response(request, 422, str(error))
         conversations = await ctx.store.list_conversations(bot_id, limit)
         return JSONResponse({"conversations": [_summary(c) for c in conversations]})
 
@@ -162,7 +169,11 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         conversation = await ctx.store.get_conversation(conversation_id)
         if conversation is None:
             return error_response(request, 404, f"no conversation {conversation_id!r}")
-        entries = await ctx.store.transcript(conversation_id, _limit(request, 200, 1000))
+        try:
+            limit = _limit(request, 200, 1000)
+        except _BadQuery as error:
+            return error_response(request, 422, str(error))
+        entries = await ctx.store.transcript(conversation_id, limit)
         body = _summary(conversation)
         body["transcript"] = [
             {"direction": e.direction, "message": e.message, "at": e.at.isoformat()}
@@ -249,8 +260,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         Route("/api/openapi.json", openapi, methods=["GET"]),
         Route("/api/docs", docs, methods=["GET"]),
         Route("/api/bots", list_bots, methods=["GET"]),
-        Route("/api/bots/{bot_id}", get_bot, methods=["GET"]),
-        Route("/api/bots/{bot_id}", put_bot, methods=["PUT"]),
+        # one route for both methods, so that a 405 names them both in `Allow`
+        Route("/api/bots/{bot_id}", bot, methods=["GET", "PUT"]),
         Route("/api/bots/{bot_id}/flows", list_flows, methods=["GET"]),
         Route("/api/bots/{bot_id}/conversations", list_conversations, methods=["GET"]),
         Route("/api/conversations/{conversation_id}", get_conversation, methods=["GET"]),
@@ -262,7 +273,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
 
 
 def request_logger_info(request: Request, message: str) -> None:
-    logger.info("%s %s: %s", request.method, request.url.path, message)
+    logger.info("%s %s: %s", request.method, request.scope["path"], message)
 
 
 class _Invalid(ValueError):
@@ -287,9 +298,19 @@ def _summary(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+class _BadQuery(ValueError):
+    pass
+
+
 def _limit(request: Request, default: int, most: int) -> int:
-    value = request.query_params.get("limit", "")
-    return min(int(value), most) if value.isdigit() and int(value) > 0 else default
+    """`?limit=` within 1…most; a value outside, or not a number, is refused (422)."""
+    value = request.query_params.get("limit")
+    if value is None:
+        return default
+    # not str.isdigit(): it takes "²", which int() then refuses
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not 1 <= int(value) <= most:
+        raise _BadQuery(f"limit: expected a whole number from 1 to {most}, got {value[:20]!r}")
+    return int(value)
 
 
 def _is_id(value: Any) -> bool:

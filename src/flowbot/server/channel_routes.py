@@ -69,10 +69,12 @@ def channel_routes(ctx: ServerContext) -> list[BaseRoute]:
         if request.method == "GET":
             answer = module.handshake(settings, hook)
             if answer is None:
-                return error_response(request, 405, f"{name} webhooks take POST only")
+                return error_response(
+                    request, 405, f"{name} webhooks take POST only", headers={"Allow": "POST"}
+                )
             if answer.status != 200:
                 logger.info(
-                    "GET %s -> %d %s handshake refused", request.url.path, answer.status, name
+                    "GET %s -> %d %s handshake refused", request.scope["path"], answer.status, name
                 )
             return Response(answer.body, answer.status, media_type=answer.media_type)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ __all__ = [
 
 logger = logging.getLogger("flowbot.server")
 
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
 
 class BodyTooLarge(Exception):
     pass
@@ -42,7 +45,9 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A JSON error `{"error", "problems"?, "code"?}`, logged with the request line."""
-    log_refusal(request.method, request.url.path, status, message, problems)
+    # the raw path, not request.url: building that decodes the query string,
+    # which may not be UTF-8
+    log_refusal(request.method, request.scope["path"], status, message, problems)
     return JSONResponse(_error(message, problems, code), status_code=status, headers=headers)
 
 
@@ -79,7 +84,9 @@ async def read_body(receive: Receive, declared: str | bytes | None, limit: int) 
     `declared` is the Content-Length header, if any. Raises `BodyTooLarge`,
     or starlette's `ClientDisconnect` when the client leaves first.
     """
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    # ASCII digits only: str.isdigit() takes "²", which int() then refuses
+    text = declared.decode("latin-1") if isinstance(declared, bytes) else declared
+    if text is not None and _DIGITS.fullmatch(text) and int(text) > limit:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
