@@ -151,6 +151,24 @@ def test_serve_prints_each_webhook_url(tmp_path: Path) -> None:
     ]
 
 
+def test_web_limits_and_public_url(tmp_path: Path) -> None:
+    (tmp_path / "b.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        '[bots.b]\npath = "b.yaml"\nmessage_params = ["utm_source"]\n'
+        '[web]\ntoken_ttl = "12h"\nopen_rate = "30/minute"\nstreams = 50\n'
+        'streams_per_conversation = 2\npublic_url = "https://bots.example.com/"\n'
+    )
+    settings = load_config(config, environ={})
+    assert settings.web_token_ttl == 12 * 3600
+    assert settings.web_open_rate == (30, 60.0)
+    assert (settings.web_streams, settings.web_streams_per_conversation) == (50, 2)
+    assert settings.web_public_url == "https://bots.example.com"
+    assert settings.bots[0].message_params == ("utm_source",)
+    defaults = load_config(tmp_path / "flowbot.toml", environ={})
+    assert defaults.web_allowed_origins == ("*",)
+
+
 def test_config_defaults_to_the_command_line_database(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("")
     config = tmp_path / "flowbot.toml"
@@ -217,6 +235,11 @@ def test_web_allowed_origins(tmp_path: Path) -> None:
         ),
         ('[bots.b]\npath = "b.yaml"\n[web]\nallowed_origins = "*"', "expected a list"),
         ('[bots.b]\npath = "b.yaml"\n[web]\norigins = ["*"]', r"web: unknown setting"),
+        ('[bots.b]\npath = "b.yaml"\n[web]\npublic_url = "bots.example.com"', "public_url"),
+        ('[bots.b]\npath = "b.yaml"\n[web]\ntoken_ttl = "soon"', "token_ttl"),
+        ('[bots.b]\npath = "b.yaml"\n[web]\nopen_rate = "30/fortnight"', "open_rate"),
+        ('[bots.b]\npath = "b.yaml"\n[web]\nstreams = 0', "streams"),
+        ('[bots.b]\npath = "b.yaml"\nmessage_params = ["a b"]', "message_params"),
     ],
 )
 def test_config_errors_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

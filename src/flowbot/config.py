@@ -19,6 +19,7 @@ A config file looks like::
     [web]                                  # the chat widget's routes
     allowed_origins = ["https://shop.example.com"]   # default ["*"]
     token_ttl = "30d"                      # a conversation's token expires after so idle
+    public_url = "https://bots.example.com"   # for messengers: where /media/… is reachable
     open_rate = "30/minute"                # new conversations per client address
     streams_per_conversation = 5           # open event streams (defaults shown)
     streams = 1000
@@ -128,6 +129,9 @@ class Settings:
     web_open_rate: tuple[int, float] | None = None
     web_streams_per_conversation: int = 5
     web_streams: int = 1000
+    # This server's public address: root-relative URIs in replies (a bot's own
+    # media, `/media/<bot>/…`) become absolute on it for the messengers
+    web_public_url: str | None = None
 
 
 def bot_id_of(path: Path) -> str:
@@ -255,7 +259,14 @@ def _bot_channels(value: Any, where: str) -> dict[str, ChannelSettings]:
     return channels
 
 
-_WEB_KEYS = {"allowed_origins", "token_ttl", "open_rate", "streams_per_conversation", "streams"}
+_WEB_KEYS = {
+    "allowed_origins",
+    "token_ttl",
+    "open_rate",
+    "streams_per_conversation",
+    "streams",
+    "public_url",
+}
 
 
 def _web(value: Any, path: Path) -> dict[str, Any]:
@@ -272,6 +283,13 @@ def _web(value: Any, path: Path) -> dict[str, Any]:
         fields["web_token_ttl"] = _duration(value["token_ttl"], f"{path}: web.token_ttl")
     if "open_rate" in value:
         fields["web_open_rate"] = _rate(value["open_rate"], f"{path}: web.open_rate")
+    if "public_url" in value:
+        url = value["public_url"]
+        if not isinstance(url, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+            raise ConfigError(
+                f'{path}: web.public_url: expected an http(s) URL such as "https://bots.example.com"'
+            )
+        fields["web_public_url"] = url.rstrip("/")
     for key in ("streams_per_conversation", "streams"):
         if key in value:
             count = value[key]

@@ -102,3 +102,51 @@ def test_a_row_without_carousels_sends_each_card_alone() -> None:
 
 def flat_of(module: ChannelModule) -> ChannelCapabilities:
     return replace(module.capabilities, carousel=False)
+
+
+def test_root_relative_uris_become_absolute_for_the_messengers() -> None:
+    from flowbot.channels.fitting import absolute_uris
+
+    messages: list[dict[str, object]] = [
+        {"type": "media", "media": {"contentType": "image", "uri": "/media/bot/a.png"}},
+        {
+            "type": "cards",
+            "cards": [
+                {
+                    "title": "t",
+                    "uri": "/shop",
+                    "media": {"uri": "https://cdn.example/b.png"},
+                    "buttons": [{"type": "link", "label": "l", "uri": "/media/bot/c.pdf"}],
+                }
+            ],
+        },
+        {"type": "text", "text": "unchanged", "buttons": [{"type": "link", "uri": "//x.example"}]},
+    ]
+    fixed = absolute_uris(messages, "https://bots.example/")
+    assert fixed[0] == {
+        "type": "media",
+        "media": {"contentType": "image", "uri": "https://bots.example/media/bot/a.png"},
+    }
+    [card] = fixed[1]["cards"]  # type: ignore[index]
+    assert card["uri"] == "https://bots.example/shop"
+    assert card["media"] == {"uri": "https://cdn.example/b.png"}
+    assert card["buttons"][0]["uri"] == "https://bots.example/media/bot/c.pdf"
+    assert fixed[2] is messages[2]  # nothing to change: the same object
+    assert messages[0]["media"] == {"contentType": "image", "uri": "/media/bot/a.png"}
+
+
+def test_a_path_is_no_image_url_for_facebook() -> None:
+    card = {"title": "t", "media": {"contentType": "image", "uri": "/media/bot/a.png"}}
+    rendered = facebook.render(
+        [{"type": "cards", "cards": [card]}, {"type": "media", "media": {"uri": "/x.png"}}],
+        [],
+        Recipient("bot", "P1"),
+        facebook.capabilities,
+    )
+    [call] = rendered.calls
+    [element] = call.body["message"]["attachment"]["payload"]["elements"]
+    assert "image_url" not in element
+    assert [str(note) for note in rendered.notes] == [
+        "replies[0].cards[0].media: Messenger needs an http(s) image URL: dropped",
+        "replies[1].media.uri: Messenger needs an http(s) media URL: dropped",
+    ]

@@ -45,6 +45,7 @@ FB_VERIFY = "fb-verify-token"
 FB_TOKEN = "fb-page-token"
 LINE_SECRET = "line-channel-secret"
 LINE_TOKEN = "line-channel-token"
+PUBLIC_URL = "https://bots.example.test"
 
 _ids = itertools.count(1)
 
@@ -508,6 +509,8 @@ async def serve_messengers(
             ],
             database=database,
             api_key=API_KEY,
+            # where the bots' own media (/media/<bot>/…) are public, for the messengers
+            web_public_url=PUBLIC_URL,
         )
         app = create_app(settings, **app_kwargs)
         async with (

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .platforms import find, serve_messengers, text_of
+from .platforms import PUBLIC_URL, find, serve_messengers, text_of
 from .support import POKEMON, REPO
 
 FLOW_NAVIGATION = REPO / "examples" / "flow-navigation"
@@ -67,7 +67,8 @@ async def test_pokemon_on_facebook(tmp_path: Path) -> None:
         assert cards["attachment"]["payload"]["elements"][1] == {
             "title": "Charmander",
             "subtitle": "A Fire-type: the flame on its tail shows how it feels.",
-            "image_url": "https://img.pokemondb.net/artwork/large/charmander.jpg",
+            # the bot's own image, at the server's public address
+            "image_url": f"{PUBLIC_URL}/media/pokemon/charmander.svg",
             "buttons": [
                 {
                     "type": "postback",
@@ -108,7 +109,7 @@ async def test_pokemon_on_line(tmp_path: Path) -> None:
         assert reply.headers["authorization"] == "Bearer line-channel-token"
         assert reply.body["messages"] == [welcome, carousel]
         assert carousel["template"]["columns"][1] == {
-            "thumbnailImageUrl": "https://img.pokemondb.net/artwork/large/charmander.jpg",
+            "thumbnailImageUrl": f"{PUBLIC_URL}/media/pokemon/charmander.svg",
             "title": "Charmander",
             "text": "A Fire-type: the flame on its tail shows how it feels.",
             "actions": [

@@ -3,22 +3,34 @@
 Needs Debian's chromium at /usr/bin/chromium (`make browser` installs it).
 Without it the tests FAIL, unless FLOWBOT_SKIP_BROWSER=1 says to skip them.
 Screenshots go to test-artifacts/ (git-ignored).
+
+The browser talks to loopback only: every context aborts (and records) any
+request to another host, and the Pokémon demo must not even try one (its card
+images are the bot's own, served by flowbot at /media/pokemon/).
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+import uvicorn
+
+from flowbot.config import BotSource, Settings
+from flowbot.server import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +52,7 @@ WAIT_MS = 10_000
 
 WELCOME = "Welcome to the world of Pokémon!\nPick the partner who will travel with you."
 CHOSEN = "Charmander! An excellent choice."
+SCOLD = "You have not picked a Pokémon yet! It is dangerous to go alone."
 FALLBACK = "Fallback flow: you clicked Bulbasaur, but your partner is already Charmander."
 
 
@@ -113,6 +126,65 @@ class ServerProcess:
         return result
 
 
+class InProcessServer:
+    """The app of `settings` on uvicorn in a thread: for settings `flowbot serve` cannot set."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = _free_port()
+        config = uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the in-process flowbot server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def _serve_page(html: str) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering every GET with `html`; yields its base URL."""
+    body = html.encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -147,9 +219,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process.stop()
 
 
+def _loopback(url: str) -> bool:
+    return urlsplit(url).hostname == "127.0.0.1"
+
+
+def _new_context(browser: Any, blocked: list[str] | None = None, **options: Any) -> Any:
+    """A browser context that aborts every request to a host other than 127.0.0.1.
+
+    The aborted URLs are appended to `blocked`.
+    """
+    context = browser.new_context(**options)
+    aborted = blocked if blocked is not None else []
+
+    def abort(route: Any) -> None:
+        aborted.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    context.route(lambda url: not _loopback(url), abort)
+    return context
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+def blocked() -> list[str]:
+    """The URLs the `page` fixture's context aborted: any that is not on 127.0.0.1."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Any, blocked: list[str]) -> Iterator[Any]:
+    context = _new_context(browser, blocked, viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -171,36 +269,33 @@ def _stored_conversation(page: Any) -> dict[str, Any]:
     return stored
 
 
-ARTWORK_COLOURS = {"bulbasaur": "#3fa796", "charmander": "#f08030", "squirtle": "#6890f0"}
+STARTERS = ["bulbasaur", "charmander", "squirtle"]
 
 
-def _serve_artwork(page: Any) -> None:
-    """Answer the example's (offline) image URLs with small SVG pictures."""
+def _card_images_load_from(page: Any, server_url: str) -> None:
+    """The three cards show the bot's own images, loaded from the flowbot server."""
+    from playwright.sync_api import expect
 
-    def fulfill(route: Any) -> None:
-        name = route.request.url.rsplit("/", 1)[-1].split(".")[0]
-        colour = ARTWORK_COLOURS.get(name, "#888888")
-        svg = (
-            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200">'
-            f'<rect width="320" height="200" fill="{colour}" opacity="0.25"/>'
-            f'<circle cx="160" cy="100" r="62" fill="{colour}"/>'
-            '<circle cx="138" cy="88" r="9" fill="#fff"/>'
-            '<circle cx="182" cy="88" r="9" fill="#fff"/>'
-            "</svg>"
-        )
-        route.fulfill(body=svg, content_type="image/svg+xml")
-
-    page.route("https://img.pokemondb.net/**", fulfill)
+    images = page.locator(".fb-carousel").first.locator(".fb-card-media img")
+    expect(images).to_have_count(3)
+    sources = images.evaluate_all("nodes => nodes.map((n) => n.src)")
+    assert sources == [f"{server_url}/media/pokemon/{name}.svg" for name in STARTERS]
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.fb-card-media img')].every("
+        "(i) => i.complete && i.naturalWidth > 0)"
+    )
+    assert page.locator(".fb-media-missing").count() == 0
 
 
 def _bot_bubbles(page: Any) -> Any:
     return page.locator(".fb-bubble.fb-bot")
 
 
-def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess) -> None:
+def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess, blocked: list[str]) -> None:
     from playwright.sync_api import expect
 
-    _serve_artwork(page)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     page.goto(f"{server.url}/chat/pokemon")
     cards = page.locator(".fb-carousel .fb-card")
     expect(cards).to_have_count(3)
@@ -212,11 +307,8 @@ def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess) -> None:
     track = page.locator(".fb-carousel")
     assert track.evaluate("e => getComputedStyle(e).scrollSnapType").startswith("x")
     assert track.evaluate("e => getComputedStyle(e).overflowX") == "auto"
-    # Card images fill one aspect ratio.
-    expect(page.locator(".fb-card-media img")).to_have_count(3)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.fb-card-media img')].every((i) => i.complete)"
-    )
+    # Card images (the bot's own, served by flowbot) fill one aspect ratio.
+    _card_images_load_from(page, server.url)
     heights = page.locator(".fb-card-media").evaluate_all(
         "nodes => nodes.map((n) => Math.round(n.getBoundingClientRect().height))"
     )
@@ -256,6 +348,10 @@ def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess) -> None:
         "button", name="I choose you!"
     ).click()
     expect(_bot_bubbles(page).last).to_have_text("Squirtle! An excellent choice.")
+
+    # The whole demo ran on loopback: nothing else was even attempted.
+    assert blocked == []
+    assert requests and all(_loopback(url) for url in requests), requests
 
 
 def test_pushed_messages_render_every_message_kind_safely(page: Any, server: ServerProcess) -> None:
@@ -343,7 +439,8 @@ def test_pushed_messages_render_every_message_kind_safely(page: Any, server: Ser
 def test_phone_viewport_and_query_params(browser: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(
+    context = _new_context(
+        browser,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
@@ -380,22 +477,22 @@ def test_phone_viewport_and_query_params(browser: Any, server: ServerProcess) ->
 def test_embedded_launcher(browser: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    try:
+    blocked: list[str] = []
+    context = _new_context(browser, blocked, viewport={"width": 1280, "height": 800})
+    with contextlib.ExitStack() as stack:
+        stack.callback(context.close)
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
-        host_page = f"{server.url}/host-page.html"
-        html = """<!doctype html><html><head><title>Pallet Town</title>
+        html = f"""<!doctype html><html><head><title>Pallet Town</title>
             <script>window.__before = Object.keys(window);</script></head>
             <body style="font-family: Georgia, serif; background: #fdf6e3; margin: 40px">
             <h1>Professor Oak's lab</h1><p>Ask the assistant about your first Pokémon.</p>
-            <script src="/widget.js" data-bot="pokemon" data-title="Professor Oak"></script>
-            </body></html>"""
-        _serve_artwork(page)
-        page.route(
-            host_page,
-            lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
-        )
+            <script src="{server.url}/widget.js" data-bot="pokemon" data-title="Professor Oak">
+            </script></body></html>"""
+        # The shop's page is on another origin than flowbot (another port), served
+        # for real: chromium lets only a page on loopback itself call loopback.
+        shop = stack.enter_context(_serve_page(html))
+        host_page = f"{shop}/shop/lab.html"
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         page.goto(host_page)
@@ -414,8 +511,48 @@ def test_embedded_launcher(browser: Any, server: ServerProcess) -> None:
         expect(page.locator(".fb-panel")).to_be_visible()
         expect(page.locator(".fb-title")).to_have_text("Professor Oak")
         expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+        # The bot's root-relative image URIs are the flowbot server's, not the shop's.
+        _card_images_load_from(page, server.url)
         page.locator(".fb-card").nth(1).get_by_role("button", name="I choose you!").click()
         expect(_bot_bubbles(page).last).to_have_text(CHOSEN)
+        # So are relative and root-relative links and media in any message.
+        page.wait_for_function("() => window.Flowbot.instances[0].events?.readyState === 1")
+        page.wait_for_timeout(300)  # the server subscribes right after sending the headers
+        result = server.push(
+            _stored_conversation(page)["conversationId"],
+            {
+                "messages": [
+                    {
+                        "type": "text",
+                        "text": "Your partner",
+                        "buttons": [
+                            {"type": "link", "label": "Picture", "uri": "/media/pokemon/x.svg"},
+                            {"type": "link", "label": "Page", "uri": "guide/charmander"},
+                            {"type": "link", "label": "Script", "uri": "javascript:alert(1)"},
+                        ],
+                    },
+                    {
+                        "type": "media",
+                        "media": {"uri": "media/pokemon/charmander.svg", "contentType": "image"},
+                    },
+                ]
+            },
+        )
+        assert result["delivered"] == 1, result
+        expect(page.locator("a.fb-button-link", has_text="Picture")).to_have_attribute(
+            "href", f"{server.url}/media/pokemon/x.svg"
+        )
+        expect(page.locator("a.fb-button-link", has_text="Page")).to_have_attribute(
+            "href", f"{server.url}/guide/charmander"
+        )
+        expect(page.locator("span.fb-button-link", has_text="Script")).to_have_attribute(
+            "aria-disabled", "true"
+        )
+        image = page.locator(".fb-bubble.fb-media img")
+        expect(image).to_have_attribute("src", f"{server.url}/media/pokemon/charmander.svg")
+        page.wait_for_function(
+            "() => document.querySelector('.fb-bubble.fb-media img')?.naturalWidth > 0"
+        )
         # The host page's own styles do not leak into the widget's font.
         font = page.locator(".fb-bubble.fb-bot").first.evaluate(
             "e => getComputedStyle(e).fontFamily"
@@ -424,8 +561,7 @@ def test_embedded_launcher(browser: Any, server: ServerProcess) -> None:
         page.screenshot(path=str(ARTIFACTS / "widget-embed.png"), animations="disabled")
         page.keyboard.press("Escape")
         expect(page.locator(".fb-panel")).to_be_hidden()
-    finally:
-        context.close()
+        assert blocked == []
 
 
 def test_reopens_when_the_server_refuses_the_stored_token(page: Any, server: ServerProcess) -> None:
@@ -456,7 +592,7 @@ def test_reconnects_after_a_server_restart(browser: Any, tmp_path: Path) -> None
 
     server = ServerProcess(tmp_path / "w.db", tmp_path / "server.log")
     server.start()
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context = _new_context(browser, viewport={"width": 1280, "height": 860})
     try:
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)
@@ -478,3 +614,87 @@ def test_reconnects_after_a_server_restart(browser: Any, tmp_path: Path) -> None
     finally:
         context.close()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def expiring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """The Pokémon bot whose conversations' tokens expire after one idle second."""
+    folder = tmp_path_factory.mktemp("expiring")
+    settings = Settings(
+        bots=[BotSource("pokemon", EXAMPLE)],
+        database=f"sqlite:///{folder / 'flowbot.db'}",
+        api_key=API_KEY,
+    )
+    settings.web_token_ttl = 1.0
+    server = InProcessServer(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_an_expired_token_starts_a_new_conversation_silently(
+    page: Any, expiring_server: InProcessServer, blocked: list[str]
+) -> None:
+    from playwright.sync_api import expect
+
+    url = expiring_server.url
+    refusals: list[str] = []
+    page.on("response", lambda r: refusals.append(r.url) if r.status == 403 else None)
+    page.goto(f"{url}/chat/pokemon")
+    expect(page.locator(".fb-carousel .fb-card")).to_have_count(3)
+    first = _stored_conversation(page)
+    welcomes = _bot_bubbles(page).filter(has_text="Welcome to the world of Pokémon!")
+    page.wait_for_timeout(1500)  # idle past the token's 1 s
+
+    # A message on an expired token: refused, then a new conversation (a new
+    # user, opened with its welcome) and the message sent again, unnoticed.
+    with page.expect_response(
+        lambda response: response.url.endswith("/messages") and response.status == 403
+    ) as refused:
+        page.locator(".fb-input").fill("hello?")
+        page.locator(".fb-input").press("Enter")
+    assert refused.value.json()["code"] == "token_expired"
+    expect(_bot_bubbles(page).filter(has_text=SCOLD)).to_have_count(1)
+    expect(welcomes).to_have_count(2)
+    expect(page.locator(".fb-carousel")).to_have_count(3)
+    expect(page.locator(".fb-bubble.fb-user")).to_have_text(["hello?"])
+    expect(page.locator(".fb-bubble.fb-user.fb-pending")).to_have_count(0)
+    expect(page.locator(".fb-failed, .fb-delivery")).to_have_count(0)
+    expect(page.locator(".fb-notice")).to_be_hidden()
+    second = _stored_conversation(page)
+    assert second["conversationId"] != first["conversationId"]
+    assert second["userKey"] != first["userKey"]
+    assert second["token"] != first["token"]
+    texts = _bot_bubbles(page).evaluate_all("nodes => nodes.map((n) => n.textContent)")
+    assert texts.index(SCOLD) > [i for i, t in enumerate(texts) if t == WELCOME][1]
+    # One refusal: the expired code sends the widget straight to a new user.
+    assert len(refusals) == 1, refusals
+
+    # The event stream refused for an expired token (a reload after a while):
+    # a new conversation again, below the stored messages, without a word.
+    page.wait_for_timeout(1500)
+    with page.expect_response(
+        lambda response: "/events?" in response.url and response.status == 403
+    ):
+        page.reload()
+    expect(welcomes).to_have_count(3)
+    expect(_bot_bubbles(page).filter(has_text=SCOLD)).to_have_count(1)
+    expect(page.locator(".fb-carousel")).to_have_count(4)
+    third = _stored_conversation(page)
+    assert third["conversationId"] not in (first["conversationId"], second["conversationId"])
+    assert third["userKey"] != second["userKey"]
+    page.wait_for_function("() => window.Flowbot.instances[0].events?.readyState === 1")
+    expect(page.locator(".fb-notice")).to_be_hidden()
+    expect(page.locator(".fb-failed, .fb-delivery")).to_have_count(0)
+    # The new conversation goes on as usual.
+    page.locator(".fb-carousel").last.locator(".fb-card").nth(1).get_by_role(
+        "button", name="I choose you!"
+    ).click()
+    expect(_bot_bubbles(page).last).to_have_text(CHOSEN)
+    # the message's; the stream's, and the widget's fetch that reads the reason
+    assert [u.split("?")[0].rsplit("/", 1)[1] for u in refusals] == [
+        "messages",
+        "events",
+        "events",
+    ]
+    assert blocked == []

@@ -83,12 +83,17 @@ class Renderer(MessageRenderer):
             )
         media = card.get("media")
         if isinstance(media, Mapping) and isinstance(media.get("uri"), str):
-            if media.get("contentType", "image") == "image":
-                element["image_url"] = media["uri"]
-            else:
+            if media.get("contentType", "image") != "image":
                 self.notes.add(
                     index, f"{where}.media", "a card shows images only: the media is dropped"
                 )
+            elif scheme_of(media["uri"]) not in ("http", "https"):
+                # Messenger fetches the image itself: a path on this server means nothing there
+                self.notes.add(
+                    index, f"{where}.media", "Messenger needs an http(s) image URL: dropped"
+                )
+            else:
+                element["image_url"] = media["uri"]
         uri = card.get("uri")
         if isinstance(uri, str) and scheme_of(uri) in ("http", "https"):
             element["default_action"] = {"type": "web_url", "url": uri}
@@ -109,6 +114,9 @@ class Renderer(MessageRenderer):
         if not isinstance(kind, str) or kind not in self.caps.media_types:
             self.notes.add(index, "media.contentType", f"{kind!r} media sent as a link")
             return [{"text": uri}]
+        if scheme_of(uri) not in ("http", "https"):
+            self.notes.add(index, "media.uri", "Messenger needs an http(s) media URL: dropped")
+            return []
         return [{"attachment": {"type": kind, "payload": {"url": uri, "is_reusable": True}}}]
 
     def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import hmac
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from flowbot.format.shape import value_problem
 __all__ = [
     "MessageRenderer",
     "Notes",
+    "absolute_uris",
     "constant_time_equal",
     "hmac_sha256",
     "label_of",
@@ -127,6 +128,68 @@ class MessageRenderer(ABC):
 
     @abstractmethod
     def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+
+def absolute_uris(messages: Sequence[Mapping[str, Any]], base: str) -> list[Mapping[str, Any]]:
+    """`messages` with root-relative URIs (`/media/pokemon/x.svg`) made absolute on `base`.
+
+    A bot's own media are served by flowbot at such paths; the web widget
+    resolves them against its server, a messenger fetches what it is given,
+    so it needs the server's public address (`[web] public_url`). Messages
+    without such URIs are passed on as they are.
+    """
+    root = base.rstrip("/")
+
+    def fixed(uri: Any) -> Any:
+        if isinstance(uri, str) and uri.startswith("/") and not uri.startswith("//"):
+            return root + uri
+        return uri
+
+    def button(item: Any) -> Any:
+        if (
+            isinstance(item, Mapping)
+            and item.get("type") == "link"
+            and fixed(item.get("uri")) is not item.get("uri")
+        ):
+            return {**item, "uri": fixed(item["uri"])}
+        return item
+
+    def media(item: Any) -> Any:
+        if isinstance(item, Mapping) and fixed(item.get("uri")) is not item.get("uri"):
+            return {**item, "uri": fixed(item["uri"])}
+        return item
+
+    def card(item: Any) -> Any:
+        if not isinstance(item, Mapping):
+            return item
+        changed = {
+            "media": media(item.get("media")),
+            "uri": fixed(item.get("uri")),
+            "buttons": _each(item.get("buttons"), button),
+        }
+        return _changed(item, changed)
+
+    out: list[Mapping[str, Any]] = []
+    for message in messages:
+        changed = {
+            "media": media(message.get("media")),
+            "buttons": _each(message.get("buttons"), button),
+            "cards": _each(message.get("cards"), card),
+        }
+        out.append(_changed(message, changed))
+    return out
+
+
+def _each(items: Any, change: Any) -> Any:
+    if not isinstance(items, list):
+        return items
+    changed = [change(item) for item in items]
+    return items if all(a is b for a, b in zip(changed, items, strict=True)) else changed
+
+
+def _changed(item: Mapping[str, Any], fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    updates = {k: v for k, v in fields.items() if k in item and v is not item.get(k)}
+    return {**item, **updates} if updates else item
 
 
 def label_of(item: Mapping[str, Any]) -> str:

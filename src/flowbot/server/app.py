@@ -28,6 +28,7 @@ from flowbot.server.channel_routes import channel_routes
 from flowbot.server.context import STATIC_DIR, ServerContext
 from flowbot.server.conversations import ConversationService
 from flowbot.server.limits import RateLimiter
+from flowbot.server.media import media_routes
 from flowbot.server.messages import MessagesEndpoint
 from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
@@ -113,7 +114,9 @@ def create_app(
         (bot.bot_id, name): value for bot in settings.bots for name, value in bot.channels.items()
     }
     queues = ConversationQueues()
-    outbound = Outbound(channel_settings, hub, Transport(client), queues)
+    outbound = Outbound(
+        channel_settings, hub, Transport(client), queues, public_url=settings.web_public_url
+    )
     service = ConversationService(
         store,
         bots,
@@ -192,6 +195,7 @@ def create_app(
             Route("/", index, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(ctx, messages),
+            *media_routes(ctx),
             *channel_routes(ctx),
             *api_routes(ctx),
         ],

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowbot.channels import CHANNELS, ChannelSettings, Degradation, Recipient, Rendered
+from flowbot.channels.fitting import absolute_uris
 from flowbot.delivery import ConversationQueues, DeliveryReport, Transport
 from flowbot.engine import TurnResult
 from flowbot.format.models import Id
@@ -73,12 +74,15 @@ class Outbound:
         hub: PushHub,
         transport: Transport,
         queues: ConversationQueues,
+        public_url: str | None = None,
     ) -> None:
         # (bot id, channel) → that bot's settings for that messenger
         self.settings = settings
         self.hub = hub
         self.transport = transport
         self.queues = queues
+        # root-relative URIs become absolute on it for the messengers
+        self.public_url = public_url
         self._logged: set[tuple[str, ...]] = set()
 
     def channel_settings(self, bot_id: str, channel: str) -> ChannelSettings | None:
@@ -98,8 +102,11 @@ class Outbound:
         recipient = Recipient(bot_id, user_key, reply_token, push)
         capabilities = module.capabilities
 
+        public = self.public_url if channel != "web" else None
+
         def render(result: TurnResult) -> Rendered:
-            rendered = module.render(result.replies, result.quick_replies, recipient, capabilities)
+            replies = result.replies if public is None else absolute_uris(result.replies, public)
+            rendered = module.render(replies, result.quick_replies, recipient, capabilities)
             if rendered.notes:
                 self._log(bot_id, channel, result, rendered.notes)
             return rendered
@@ -119,6 +126,8 @@ class Outbound:
                 f"the {conversation.channel} channel cannot reach a user outside a turn"
             )
         recipient = Recipient(conversation.bot_id, conversation.user_key, push=True)
+        if self.public_url is not None and conversation.channel != "web":
+            messages = absolute_uris(messages, self.public_url)
         rendered = module.render(messages, quick_replies, recipient, module.capabilities)
         for note in rendered.notes:
             logger.info(

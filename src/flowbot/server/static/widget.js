@@ -24,8 +24,9 @@
   const RESERVED_PARAMS = new Set(["userKey", "sessionId", "restart"]);
   const PARAM_KEY = /^[A-Za-z0-9_-]{1,100}$/;
   const MAX_PARAMS = 50;
-  const SAFE_LINK = /^(https?:|mailto:|tel:)/i;
-  const SAFE_MEDIA = /^(https?:|blob:|data:(image|video|audio)\/)/i;
+  const LINK_PROTOCOLS = new Set(["http:", "https:", "mailto:", "tel:"]);
+  const MEDIA_PROTOCOLS = new Set(["http:", "https:", "blob:"]);
+  const DATA_MEDIA = /^data:(image|video|audio)\//i;
   const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]}]/g;
   const MAX_DELAY_MS = 10000;
   const MAX_TRANSCRIPT = 100;
@@ -34,6 +35,8 @@
   // Statuses worth retrying: the server is restarting, overloaded or behind a proxy.
   const RETRY_STATUSES = new Set([408, 425, 429, 502, 503, 504]);
   const EVENT_FAILURES_BEFORE_PAUSE = 3;
+  // The error `code` of a 403 whose conversation went idle too long ([web] token_ttl).
+  const TOKEN_EXPIRED = "token_expired";
   const SVG_NS = "http://www.w3.org/2000/svg";
 
   const ICONS = {
@@ -451,14 +454,39 @@
     if (last < value.length) parent.appendChild(document.createTextNode(value.slice(last)));
   }
 
-  function safeLink(uri) {
+  // A bot's URI as a URL. Relative and root-relative URIs (`/media/pokemon/x.svg`,
+  // the bot's own media) belong to the flowbot server, not to the page around
+  // the widget: `base` is the server's URL.
+  function resolveUri(uri, base) {
     const value = asText(uri).trim();
-    return SAFE_LINK.test(value) ? value : null;
+    if (!value) return null;
+    try {
+      return new URL(value, base);
+    } catch {
+      return null;
+    }
   }
 
-  function safeMedia(uri) {
+  function safeLink(uri, base) {
+    const url = resolveUri(uri, base);
+    return url && LINK_PROTOCOLS.has(url.protocol) ? url.href : null;
+  }
+
+  function safeMedia(uri, base) {
     const value = asText(uri).trim();
-    return SAFE_MEDIA.test(value) ? value : null;
+    if (DATA_MEDIA.test(value)) return value;
+    const url = resolveUri(value, base);
+    return url && MEDIA_PROTOCOLS.has(url.protocol) ? url.href : null;
+  }
+
+  // The `code` of a JSON error body ({"error", "code"}), if any.
+  async function errorCode(response) {
+    try {
+      const problem = await response.json();
+      return problem && typeof problem.code === "string" ? problem.code : null;
+    } catch {
+      return null;
+    }
   }
 
   function mediaKind(contentType) {
@@ -487,6 +515,14 @@
     const keys = Object.keys(params);
     if (keys.length > MAX_PARAMS) for (const key of keys.slice(MAX_PARAMS)) delete params[key];
     return params;
+  }
+
+  function serverBase(server) {
+    try {
+      return new URL(`${server}/`, window.location.href).href;
+    } catch {
+      return window.location.href;
+    }
   }
 
   function botIdFromPath(pathname) {
@@ -526,6 +562,8 @@
     constructor(options) {
       this.bot = options.bot;
       this.server = options.server.replace(/\/+$/, "");
+      // What a bot's relative URIs are resolved against: the server, never the host page.
+      this.base = serverBase(this.server);
       this.mode = options.mode === "page" ? "page" : "launcher";
       this.title = options.title || prettyTitle(this.bot);
       this.placeholder = options.placeholder || "Type a message…";
@@ -574,9 +612,13 @@
       storage.set(this.storageKey, this.conversation);
     }
 
-    forgetConversation({ newUser } = { newUser: false }) {
+    // Drops the token and conversation id (and, for a new user, the userKey).
+    // `keepTranscript`: the messages on screen stay stored too (a reopen goes on
+    // below them), unlike a restart, which clears the screen.
+    forgetConversation({ newUser = false, keepTranscript = false } = {}) {
       const userKey = newUser ? randomId() : this.conversation.userKey;
-      this.conversation = { userKey, transcript: [], quickReplies: [] };
+      const transcript = keepTranscript ? this.conversation.transcript : [];
+      this.conversation = { userKey, transcript, quickReplies: [] };
       this.save();
       this.closeEvents();
     }
@@ -992,12 +1034,16 @@
           throw new DeliveryError(response.status, "the answer is not JSON");
         }
         if (response && response.status === 403 && reopens < 2) {
-          // The server does not accept our token (it lost the conversation, or
-          // the token expired): open a fresh conversation, then send again. When
-          // even a token-less request is refused, the userKey belongs to a
-          // conversation whose token we lost: go on as a new user.
+          // The server does not accept our token: open a fresh conversation,
+          // then send again, silently. An expired token (code "token_expired")
+          // leaves the old conversation on the server, where the old userKey
+          // would find it again: go on as a new user at once. When even a
+          // token-less request is refused, the userKey belongs to a conversation
+          // whose token we lost: a new user too. Otherwise (the server lost the
+          // conversation) the userKey stays.
+          const expired = (await errorCode(response)) === TOKEN_EXPIRED;
           reopens += 1;
-          this.forgetConversation({ newUser: !sentToken });
+          this.forgetConversation({ newUser: expired || !sentToken, keepTranscript: true });
           if (!isOpen) {
             const opened = await this.post({ event: "open", params: this.params, messageId: randomId() });
             this.enqueueReplies(opened.replies, opened.quickReplies);
@@ -1098,21 +1144,64 @@
           this.setEventsDown(true);
           return;
         }
-        // Refused (403/404/5xx): try again a few times, then wait for the next
-        // successful request, which reopens the stream with a fresh token.
+        // Refused (403/404/5xx). EventSource does not tell why: ask once with
+        // fetch. An expired token starts a new conversation; anything else is
+        // tried again a few times, then waits for the next successful request,
+        // which reopens the stream with a fresh token.
         source.close();
         this.events = null;
         this.eventFailures += 1;
-        if (this.eventFailures > EVENT_FAILURES_BEFORE_PAUSE) {
-          this.setEventsDown(false);
-          return;
-        }
-        this.setEventsDown(true);
-        clearTimeout(this.eventRetryTimer);
-        this.eventRetryTimer = setTimeout(() => {
-          if (!this.events) this.connectEvents();
-        }, backoff(this.eventFailures));
+        this.refusalCode(url).then((code) => {
+          if (this.events || this.destroyed || this.conversation.token !== token) return;
+          if (code === TOKEN_EXPIRED) {
+            this.renewExpired(token);
+            return;
+          }
+          if (this.eventFailures > EVENT_FAILURES_BEFORE_PAUSE) {
+            this.setEventsDown(false);
+            return;
+          }
+          this.setEventsDown(true);
+          clearTimeout(this.eventRetryTimer);
+          this.eventRetryTimer = setTimeout(() => {
+            if (!this.events) this.connectEvents();
+          }, backoff(this.eventFailures));
+        });
       });
+    }
+
+    // The error code with which the server refuses the event stream at `url`
+    // (null: none, or the stream opens now; that stream is dropped at once).
+    async refusalCode(url) {
+      const controller = typeof AbortController === "function" ? new AbortController() : null;
+      try {
+        const response = await fetch(url, {
+          headers: { Accept: "text/event-stream" },
+          credentials: "omit",
+          cache: "no-store",
+          signal: controller ? controller.signal : undefined,
+        });
+        return response.ok ? null : await errorCode(response);
+      } catch {
+        return null;
+      } finally {
+        if (controller) controller.abort();
+      }
+    }
+
+    // The conversation of `token` has expired (seen on the event stream): a new
+    // user opens a new conversation, as on a first visit, without a word to the
+    // visitor. In line with the requests, so a message on its way (which finds
+    // the expiry itself and reopens) is not overtaken, and no second
+    // conversation is opened after it.
+    renewExpired(token) {
+      const done = this.sendChain.then(() => {
+        if (this.destroyed || this.conversation.token !== token) return undefined;
+        this.forgetConversation({ newUser: true, keepTranscript: true });
+        return this.deliver({ event: "open", params: this.params, messageId: randomId() });
+      });
+      this.sendChain = done.catch(() => undefined);
+      return done;
     }
 
     closeEvents() {
@@ -1221,7 +1310,7 @@
     }
 
     renderMediaElement(media, alt) {
-      const uri = safeMedia(media.uri);
+      const uri = safeMedia(media.uri, this.base);
       const kind = mediaKind(media.contentType);
       if (!uri) return this.missingMedia(alt);
       if (kind === "video") {
@@ -1297,7 +1386,7 @@
       const body = el("div", "fb-card-body");
       if (title) {
         const heading = el("div", "fb-card-title", { role: "heading", "aria-level": "3" });
-        const link = safeLink(card.uri);
+        const link = safeLink(card.uri, this.base);
         if (link) {
           const a = el("a", null, { href: link, target: "_blank", rel: "noopener noreferrer" });
           a.textContent = title;
@@ -1356,7 +1445,7 @@
         if (!button || typeof button !== "object") continue;
         const label = asText(button.label);
         if (button.type === "link") {
-          const href = safeLink(button.uri);
+          const href = safeLink(button.uri, this.base);
           if (href) {
             const link = el("a", "fb-button fb-button-link", {
               href,
