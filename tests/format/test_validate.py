@@ -165,7 +165,7 @@ def test_bad_regex(tmp_path: Path) -> None:
         tmp_path,
         data,
         'flow 1 node 1 next[0].where["message.text"].regex: invalid regular expression: '
-        "missing ), unterminated subpattern at position 0",
+        "missing ) at position 7",
     )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flowbot.engine.program import CompiledEdge
+    from flowbot.format.js_regex import RegexClock
 
 __all__ = ["EdgeChoice", "choose_edge"]
 
@@ -47,15 +48,20 @@ class EdgeChoice:
         return data
 
 
-def choose_edge(edges: tuple[CompiledEdge, ...], context: Mapping[str, Any]) -> EdgeChoice:
+def choose_edge(
+    edges: tuple[CompiledEdge, ...],
+    context: Mapping[str, Any],
+    clock: RegexClock | None = None,
+) -> EdgeChoice:
     """Edges come ranked from load time, so the first that holds wins.
 
     The runner-up is looked for only to explain the choice in the trace; it
-    costs one more condition check at most per matching edge.
+    costs one more condition check at most per matching edge. `clock` is the
+    turn's regex time (see `flowbot.format.js_regex.RegexClock`).
     """
     chosen: CompiledEdge | None = None
     for edge in edges:
-        if edge.condition.holds(context):
+        if edge.condition.holds(context, clock):
             if chosen is not None:
                 return EdgeChoice(chosen, edge, len(edges))
             chosen = edge

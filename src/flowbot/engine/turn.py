@@ -5,19 +5,28 @@ so a failing turn simply builds its result from the input state (position
 cleared, nothing the run did kept) and answers with the `error` system
 message. Replies of a failed run are dropped with it: the user sees the
 error message alone, never half a scenario followed by an error.
+
+A turn runs on the server's event loop, so its work is bounded: at most
+`MAX_STEPS` nodes, 200 ms of regex searching in all (one `RegexClock` per
+turn, 50 ms per search), and each template render within
+`flowbot.template.limits`. A turn stopped by one of these answers with the
+error message and logs a warning naming the bot, the flow and the node.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import Any, Final
 
+import orjson
+
 from flowbot.engine import backstack
 from flowbot.engine.context import build_context, stored_message
 from flowbot.engine.edges import choose_edge
-from flowbot.engine.errors import TurnError
+from flowbot.engine.errors import TurnError, TurnLimitError
 from flowbot.engine.messages import InboundMessage
 from flowbot.engine.nodes import render_quick_replies
 from flowbot.engine.ports import Ports
@@ -26,13 +35,19 @@ from flowbot.engine.run import Run
 from flowbot.engine.state import ConversationState, Position
 from flowbot.engine.trace import TraceStep
 from flowbot.format.conditions import ConditionError
+from flowbot.format.js_regex import RegexClock, RegexTimeoutError
 from flowbot.format.models import SystemMessages, id_key
-from flowbot.template import Template, TemplateError
+from flowbot.template import Template, TemplateError, TemplateLimitError
 from flowbot.template.masking import contains_mask, reveal_value, star_value
 
-__all__ = ["MAX_STEPS", "InternalError", "TurnResult", "run_turn"]
+__all__ = ["MAX_PARAMS", "MAX_STATE_CHARS", "MAX_STEPS", "InternalError", "TurnResult", "run_turn"]
 
 MAX_STEPS: Final = 100
+# What one conversation may keep between turns (params, fetch and sandbox
+# results): a few KB in practice; the cap leaves room for a sizeable API
+# answer while keeping every save and every load of the state small.
+MAX_PARAMS: Final = 200
+MAX_STATE_CHARS: Final = 64 * 1024
 
 _log = logging.getLogger("flowbot.engine")
 
@@ -49,6 +64,8 @@ _DEFAULT_SYSTEM: Final = SystemMessages()
 
 # What a node may raise to fail the turn; anything else is a bug and propagates.
 _TURN_ERRORS: Final = (TurnError, TemplateError, ConditionError)
+# The bounds on a turn's work (besides MAX_STEPS), found as an error or its cause.
+_LIMIT_ERRORS: Final = (RegexTimeoutError, TemplateLimitError)
 
 
 @dataclass(slots=True)
@@ -100,13 +117,22 @@ async def run_turn(
     )
     if bad_message is not None:
         return _failed(program, before, message, run, bad_message)
+    clock = RegexClock()
     try:
-        start = _start_node(program, before, message, is_new, run)
+        start = _start_node(program, before, message, is_new, run, clock)
         if start is None:
             return _idle(program, before, message, run)
-        waiting = await _execute(run, start)
+        waiting = await _execute(run, start, clock)
         return _finished(program, before, message, run, waiting)
     except _TURN_ERRORS as exc:
+        if isinstance(exc, TurnLimitError):
+            _log.warning(
+                "turn stopped by a limit: bot %r flow %r node %r: %s",
+                program.bot_id,
+                exc.flow_id,
+                exc.node_id,
+                exc.reason,
+            )
         return _failed(program, before, message, run, exc)
     except Exception as exc:
         # A bug, in flowbot or below it: the user still gets the bot's error
@@ -131,6 +157,7 @@ def _start_node(
     message: InboundMessage,
     is_new: bool,
     run: Run,
+    clock: RegexClock,
 ) -> CompiledNode | None:
     session = program.session
     if message.event == "open":
@@ -150,7 +177,7 @@ def _start_node(
         return _entry(program.fallback_flow)
     if waiting.type != "keyboard":  # an operator moved the conversation here
         return waiting
-    return _answer_keyboard(program, waiting, message, run)
+    return _answer_keyboard(program, waiting, message, run, clock)
 
 
 def _restores(program: Program, before: ConversationState, is_new: bool) -> bool:
@@ -163,7 +190,7 @@ def _restores(program: Program, before: ConversationState, is_new: bool) -> bool
 
 
 def _answer_keyboard(
-    program: Program, waiting: CompiledNode, message: InboundMessage, run: Run
+    program: Program, waiting: CompiledNode, message: InboundMessage, run: Run, clock: RegexClock
 ) -> CompiledNode:
     started = perf_counter_ns()
     run.context["keyboard"] = {
@@ -174,7 +201,7 @@ def _answer_keyboard(
     step = TraceStep(waiting.flow.id, waiting.id, waiting.type, waiting.label, phase="input")
     run.trace.append(step)
     try:
-        choice = choose_edge(waiting.edges, run.context)
+        choice = choose_edge(waiting.edges, run.context, clock)
     except ConditionError as exc:
         raise _located(waiting, exc) from exc
     finally:
@@ -190,10 +217,25 @@ def _answer_keyboard(
 
 def _located(node: CompiledNode, exc: Exception) -> TurnError:
     reason = exc.message if isinstance(exc, TurnError | ConditionError) else str(exc)
-    return TurnError(f"flow {node.flow.id} node {node.id} ({node.type}): {reason}")
+    message = f"flow {node.flow.id} node {node.id} ({node.type}): {reason}"
+    if _hit_limit(exc):
+        return TurnLimitError(message, node.flow.id, node.id, reason)
+    return TurnError(message)
 
 
-async def _execute(run: Run, node: CompiledNode) -> CompiledNode | None:
+def _hit_limit(exc: BaseException) -> bool:
+    """Whether `exc` is one of the limits, or was raised because of one (a ConditionError)."""
+    cause: BaseException | None = exc
+    for _ in range(4):  # short chains: a ConditionError from a RegexTimeoutError, say
+        if cause is None:
+            return False
+        if isinstance(cause, _LIMIT_ERRORS):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+async def _execute(run: Run, node: CompiledNode, clock: RegexClock) -> CompiledNode | None:
     """Run from `node`; the keyboard node the run stopped at, or None when it ended."""
     run.start_run(node)
     trace = run.trace
@@ -202,9 +244,13 @@ async def _execute(run: Run, node: CompiledNode) -> CompiledNode | None:
     while True:
         steps += 1
         if steps > MAX_STEPS:
-            raise TurnError(
+            reason = f"more than {MAX_STEPS} nodes in one turn (a loop without a keyboard node?)"
+            raise TurnLimitError(
                 f"more than {MAX_STEPS} nodes in one turn, stopped at flow {node.flow.id} "
-                f"node {node.id} (a loop without a keyboard node?)"
+                f"node {node.id} (a loop without a keyboard node?)",
+                node.flow.id,
+                node.id,
+                reason,
             )
         started = perf_counter_ns()
         step = TraceStep(node.flow.id, node.id, node.type, node.label)
@@ -223,7 +269,7 @@ async def _execute(run: Run, node: CompiledNode) -> CompiledNode | None:
                 step.elapsed_ns = perf_counter_ns() - started
                 node = outcome.target
                 continue
-            choice = choose_edge(node.edges, context)
+            choice = choose_edge(node.edges, context, clock)
             step.edge = choice
             if outcome.failure is not None and (choice.edge is None or choice.edge.size == 0):
                 # only an edge with a condition handles a failure; an unconditional
@@ -298,8 +344,40 @@ def _finished(
         error=None,
         last_message=_last_message(before, message),
     )
+    _check_size(before, state, run)
     quick_replies = run.quick_replies if waiting is not None else []
     return _result(program, state, replies, quick_replies, run.trace, None)
+
+
+def _check_size(before: ConversationState, state: ConversationState, run: Run) -> None:
+    """Refuse a state that would outgrow MAX_PARAMS or MAX_STATE_CHARS (the turn then fails).
+
+    The state is rewritten with every later save and read into every later
+    turn: a visitor who makes a loop append to a param would otherwise grow it
+    without bound (and every turn after it slower).
+    """
+    if (
+        state.params is before.params
+        and state.fetch is before.fetch
+        and state.sandbox is before.sandbox
+    ):
+        return  # nothing that can grow changed in this turn
+    where = run.trace[-1] if run.trace else None
+    flow_id, node_id = (where.flow_id, where.node_id) if where is not None else (None, None)
+    if len(state.params) > MAX_PARAMS:
+        reason = f"{len(state.params)} params, at most {MAX_PARAMS}"
+        raise TurnLimitError(f"the conversation would keep {reason}", flow_id, node_id, reason)
+    size = _json_size([state.params, state.fetch, state.sandbox])
+    if size > MAX_STATE_CHARS:
+        reason = f"params and node results of {size:,} characters, at most {MAX_STATE_CHARS:,}"
+        raise TurnLimitError(f"the conversation would keep {reason}", flow_id, node_id, reason)
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str))
+    except (orjson.JSONEncodeError, TypeError):  # integers over 64 bits, deep values
+        return len(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def _idle(

@@ -3,7 +3,8 @@
 Context paths (`split_path` at compile time, `resolve_path` per evaluation,
 `MISSING` for what is not there) and the semantics of each operator:
 JS-like loose equality, `contains`, `exists`, numeric comparisons and regex
-search. The rules are listed in `flowbot.format.conditions`.
+search (time-limited: `flowbot.format.js_regex`). The rules are listed in
+`flowbot.format.conditions`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from flowbot.format.js_regex import JsRegex, RegexClock
+
 __all__ = [
     "MISSING",
     "OPERATOR_TESTS",
@@ -22,6 +25,7 @@ __all__ = [
     "as_number",
     "loose_equals",
     "message_text",
+    "regex_matches",
     "resolve_path",
     "split_path",
 ]
@@ -206,12 +210,13 @@ def _numeric(compare: Callable[[float, float], bool]) -> Callable[[Any, Any], bo
     return test
 
 
-def _regex(actual: Any, pattern: Any) -> bool:
+def regex_matches(actual: Any, pattern: Any, clock: RegexClock | None = None) -> bool:
+    """The `regex` operator; raises RegexTimeoutError past the time limits (see JsRegex.test)."""
     if isinstance(actual, bool) or not isinstance(actual, str | int | float):
         return False
     text = _js_text(actual)
-    assert isinstance(pattern, re.Pattern)
-    return text is not None and pattern.search(text) is not None
+    assert isinstance(pattern, JsRegex)
+    return text is not None and pattern.test(text, clock)
 
 
 OPERATOR_TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
@@ -223,5 +228,5 @@ OPERATOR_TESTS: Final[dict[str, Callable[[Any, Any], bool]]] = {
     "gte": _numeric(lambda a, b: a >= b),
     "lt": _numeric(lambda a, b: a < b),
     "lte": _numeric(lambda a, b: a <= b),
-    "regex": _regex,
+    "regex": regex_matches,
 }

@@ -22,17 +22,19 @@ Semantics (decisions where CLOSER is silent or loose):
   element of an array (loose equality), key of an object. A number value is
   searched as its text. Anything else never contains.
 * `gt gte lt lte`: both sides numbers or numeric strings, else no match.
-* `regex`: searched (not anchored) in the text of a string or number value.
-  JavaScript syntax is translated: `(?<name>` → `(?P<name>`, `\\k<name>` →
-  `(?P=name)`, `$` means end of input, `[^]` any character, `[]` nothing,
-  `\\cX` control characters, `\\d \\w \\b` ASCII only (as in JS). What Python
-  cannot do (e.g. variable-width look-behind) is a `ConditionError`.
+* `regex`: searched (not anchored) in the text of a string or number value,
+  with JavaScript's meaning (`flowbot.format.js_regex` translates): `$` is the
+  end of input, `\\d \\w \\b` are ASCII only, `\\s` is JS white space, `.` stops
+  at JS line terminators. An invalid pattern is a `ConditionError`, and so is
+  a search that goes over its time limit (50 ms each, 200 ms for all the
+  searches of a turn).
 * Operand strings containing `{{` are templates rendered against the context
   at evaluation time (a templated regex is compiled and cached per rendered
   pattern). Non-string operands are constants.
 
 `holds` raises `ConditionError` when evaluation itself fails (a template
-render error, a templated regex that renders to an invalid pattern); the
+render error, a templated regex that renders to an invalid pattern, a regex
+search that timed out — then `__cause__` is the `RegexTimeoutError`); the
 engine treats that as a turn error.
 
 This module compiles a `where` into the condition tree; context paths and
@@ -43,7 +45,6 @@ translation in `flowbot.format.js_regex`.
 from __future__ import annotations
 
 import json
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -53,10 +54,11 @@ from flowbot.format.condition_values import (
     ContextPath,
     as_number,
     message_text,
+    regex_matches,
     resolve_path,
     split_path,
 )
-from flowbot.format.js_regex import compile_js_regex, regex_error_reason
+from flowbot.format.js_regex import JsRegexError, RegexClock, RegexTimeoutError, compile_js_regex
 from flowbot.format.problems import template_error_message
 from flowbot.template import (
     Template,
@@ -94,14 +96,18 @@ class ConditionError(Exception):
 
 
 class Condition(ABC):
-    """A compiled `where`; `size` counts its leaf conditions (edge tie-breaking)."""
+    """A compiled `where`; `size` counts its leaf conditions (edge tie-breaking).
+
+    `holds(context, clock)`: `clock` is the turn's RegexClock, which all the
+    regex searches of a turn share (None: each search is bounded alone).
+    """
 
     __slots__ = ("size",)
 
     size: int
 
     @abstractmethod
-    def holds(self, context: Mapping[str, Any]) -> bool: ...
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool: ...
 
 
 class _Always(Condition):
@@ -110,7 +116,7 @@ class _Always(Condition):
     def __init__(self) -> None:
         self.size = 0
 
-    def holds(self, context: Mapping[str, Any]) -> bool:
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool:
         return True
 
     def __repr__(self) -> str:
@@ -139,31 +145,47 @@ class _Leaf(Condition):
         self._template = template
         self._test = OPERATOR_TESTS[operator]
 
-    def holds(self, context: Mapping[str, Any]) -> bool:
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool:
         parts = self._parts
         actual = message_text(context) if parts is None else resolve_path(context, parts)
         operand = self._operand if self._template is None else self._render(context)
         return self._test(actual, operand)
 
+    def _error_path(self) -> str:
+        return f"where[{json.dumps(self._path, ensure_ascii=False)}].{self._operator}"
+
     def _render(self, context: Mapping[str, Any]) -> Any:
         assert self._template is not None
-        error_path = f"where[{json.dumps(self._path, ensure_ascii=False)}].{self._operator}"
         try:
             text = self._template.render(context)
         except TemplateError as exc:
-            raise ConditionError(error_path, f"template failed: {exc}") from exc
+            raise ConditionError(self._error_path(), f"template failed: {exc}") from exc
         if self._operator != "regex":
             return text
         try:
             return compile_js_regex(text)
-        except re.error as exc:
-            reason = regex_error_reason(text, exc)
+        except JsRegexError as exc:
             raise ConditionError(
-                error_path, f"invalid regular expression {text!r}: {reason}"
+                self._error_path(), f"invalid regular expression {text!r}: {exc}"
             ) from exc
 
     def __repr__(self) -> str:
         return f"Leaf({self._path!r} {self._operator} {self._operand!r})"
+
+
+class _RegexLeaf(_Leaf):
+    """A `regex` leaf: its searches are charged to the turn's clock."""
+
+    __slots__ = ()
+
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool:
+        parts = self._parts
+        actual = message_text(context) if parts is None else resolve_path(context, parts)
+        pattern = self._operand if self._template is None else self._render(context)
+        try:
+            return regex_matches(actual, pattern, clock)
+        except RegexTimeoutError as exc:
+            raise ConditionError(self._error_path(), exc.message) from exc
 
 
 class _All(Condition):
@@ -173,8 +195,8 @@ class _All(Condition):
         self._children = tuple(children)
         self.size = sum(child.size for child in self._children)
 
-    def holds(self, context: Mapping[str, Any]) -> bool:
-        return all(child.holds(context) for child in self._children)
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool:
+        return all(child.holds(context, clock) for child in self._children)
 
     def __repr__(self) -> str:
         return f"All{self._children!r}"
@@ -187,8 +209,8 @@ class _AnyOf(Condition):
         self._children = tuple(children)
         self.size = sum(child.size for child in self._children)
 
-    def holds(self, context: Mapping[str, Any]) -> bool:
-        return any(child.holds(context) for child in self._children)
+    def holds(self, context: Mapping[str, Any], clock: RegexClock | None = None) -> bool:
+        return any(child.holds(context, clock) for child in self._children)
 
     def __repr__(self) -> str:
         return f"AnyOf{self._children!r}"
@@ -222,9 +244,8 @@ def _compile_operand(operator: str, operand: Any, path: str) -> tuple[Any, Templ
         if template is None:
             try:
                 return compile_js_regex(operand), None
-            except re.error as exc:
-                reason = regex_error_reason(operand, exc)
-                raise ConditionError(path, f"invalid regular expression: {reason}") from exc
+            except JsRegexError as exc:
+                raise ConditionError(path, f"invalid regular expression: {exc}") from exc
     return operand, template
 
 
@@ -252,7 +273,8 @@ def _compile_leaf(key: str, spec: Any, path: str) -> Condition:
         except ValueError as exc:
             raise ConditionError(path, str(exc)) from exc
     value, template = _compile_operand(operator, operand, f"{path}.{operator}")
-    return _Leaf(key, parts, operator, value, template)
+    leaf = _RegexLeaf if operator == "regex" else _Leaf
+    return leaf(key, parts, operator, value, template)
 
 
 def _compile_map(where: Any, path: str) -> Condition:

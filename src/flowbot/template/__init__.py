@@ -5,7 +5,8 @@ PUBLIC API — other packages depend on exactly these names and signatures:
     compile_template(source: str) -> Template
         Parses once; raises TemplateSyntaxError(message, line, column).
     Template.render(context: Mapping[str, Any]) -> str
-        Never re-parses. Raises TemplateRenderError for run-time failures.
+        Never re-parses. Raises TemplateRenderError for run-time failures,
+        TemplateLimitError (a subclass) past the render budget (`limits`).
     Template.source: str ; Template.is_static: bool (no tags at all)
     compile_value(value: Any) -> CompiledValue
         Compiles every string inside a JSON-like value (dicts, lists, scalars);
@@ -27,7 +28,12 @@ names falling back to `params`, and array expansion in `compile_value`.
 
 from __future__ import annotations
 
-from flowbot.template.errors import TemplateError, TemplateRenderError, TemplateSyntaxError
+from flowbot.template.errors import (
+    TemplateError,
+    TemplateLimitError,
+    TemplateRenderError,
+    TemplateSyntaxError,
+)
 from flowbot.template.expand import CompiledValue, compile_value
 from flowbot.template.template import Template, compile_template
 
@@ -35,6 +41,7 @@ __all__ = [
     "CompiledValue",
     "Template",
     "TemplateError",
+    "TemplateLimitError",
     "TemplateRenderError",
     "TemplateSyntaxError",
     "compile_template",

@@ -30,6 +30,7 @@ from flowbot.template.builtins import BUILTIN_ARITY, BUILTIN_HELPERS
 from flowbot.template.errors import TemplateError, TemplateRenderError, TemplateSyntaxError
 from flowbot.template.jsvalues import UNDEFINED, is_empty, js_string, to_python, truthy
 from flowbot.template.lexer import syntax_error
+from flowbot.template.limits import MAX_OUTPUT, too_long, too_many_iterations
 from flowbot.template.paths import compile_path, compile_path_text
 from flowbot.template.runtime import Env, Eval, Frame, Render, js_keys, with_context
 
@@ -72,6 +73,9 @@ class Compiler:
         self.helpers = helpers
         self.expand = expand
         self.expansions: list[ExpansionPath] = []
+        # Whether any block may loop (#each, a section on a list): only then does
+        # a render need its own budget (flowbot.template.limits).
+        self.loops = False
 
     @property
     def mode(self) -> _Mode:
@@ -125,6 +129,7 @@ class Compiler:
         fn = self.program(node.program)
         inverse = self.program(node.inverse)
         if isinstance(head, Call | SubExpr):
+            self.loops = True
             return _block_helper_missing(self.expr(head), fn, inverse, self.mode), False
         path = _head_path(head)
         name = path.parts[0] if path.is_simple else ""
@@ -137,6 +142,7 @@ class Compiler:
                     raise self.error(node.hash[key].start, f"#{name} has no option '{key}'")
             value = self.expr(node.params[0])
             if name == "each":
+                self.loops = True
                 return _each(value, fn, inverse, self.mode), False
             if name == "with":
                 return _with(value, fn, inverse), False
@@ -149,6 +155,7 @@ class Compiler:
             if label in BUILTIN_HELPERS or label in self.helpers:
                 raise self.error(head.start, f"'{label}' is not a block helper")
             raise self.error(head.start, f"unknown helper '{label}'")
+        self.loops = True
         return (
             _block_helper_missing(self.path(path), fn, inverse, self.mode),
             path.is_simple,
@@ -271,25 +278,36 @@ class _Mode:
 
 
 def _iterate(collection: Any, fn: Render, env: Env, mode: _Mode) -> str | None:
-    """handlebars.js `each` over an array or object; None when nothing was iterated."""
+    """handlebars.js `each` over an array or object; None when nothing was iterated.
+
+    The render's budget is charged for every element before the loop starts,
+    and the loop's output is checked against the size limit as it grows.
+    """
+    budget = env.budget
     if type(collection) is list or type(collection) is tuple:
         if not collection:
             return None
+        budget.iterations -= len(collection)
+        if budget.iterations < 0:
+            raise too_many_iterations()
         if not mode.push and not mode.data:
-            outputs = [fn(item, env) for item in collection]
-            return "".join([o if type(o) is str else js_string(o) for o in outputs])
+            return _join(collection, fn, env)
         keys: Any = range(len(collection))
         items: Any = collection
     elif isinstance(collection, Mapping):
         keys = js_keys(collection)
         if not keys:
             return None
+        budget.iterations -= len(keys)
+        if budget.iterations < 0:
+            raise too_many_iterations()
         items = [collection[key] for key in keys]
     else:
         return None
     frame = Frame(env.data)
-    shared = None if mode.push else Env(env.ctx, env.up, frame, env.root, env.index)
+    shared = None if mode.push else Env(env.ctx, env.up, frame, env.root, env.index, budget)
     last = len(items) - 1
+    size = 0
     parts: list[str] = []
     for index, item in enumerate(items):
         frame.key = keys[index]
@@ -297,7 +315,27 @@ def _iterate(collection: Any, fn: Render, env: Env, mode: _Mode) -> str | None:
         frame.first = index == 0
         frame.last = index == last
         output = fn(item, shared or with_context(env, item, frame))
-        parts.append(output if type(output) is str else js_string(output))
+        if type(output) is not str:
+            output = js_string(output)
+        size += len(output)
+        if size > MAX_OUTPUT:
+            raise too_long(MAX_OUTPUT)
+        parts.append(output)
+    return "".join(parts)
+
+
+def _join(collection: list[Any] | tuple[Any, ...], fn: Render, env: Env) -> str:
+    """The loop without @data or depths: the same env for every element."""
+    size = 0
+    parts: list[str] = []
+    for item in collection:
+        output = fn(item, env)
+        if type(output) is not str:
+            output = js_string(output)
+        size += len(output)
+        if size > MAX_OUTPUT:
+            raise too_long(MAX_OUTPUT)
+        parts.append(output)
     return "".join(parts)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TemplateError", "TemplateRenderError", "TemplateSyntaxError"]
+__all__ = ["TemplateError", "TemplateLimitError", "TemplateRenderError", "TemplateSyntaxError"]
 
 
 class TemplateError(Exception):
@@ -32,3 +32,7 @@ class TemplateSyntaxError(TemplateError):
 
 class TemplateRenderError(TemplateError):
     """A template that failed while rendering (e.g. a helper rejected its arguments)."""
+
+
+class TemplateLimitError(TemplateRenderError):
+    """A render that went over its budget (output size, #each iterations; see `limits`)."""

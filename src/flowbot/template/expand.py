@@ -9,6 +9,9 @@ order) decides the clones; other `[i]` paths in the item follow the same
 index. `arr` is read from the top of the context (not from inside a #each).
 A value that is not an array yields no clones: the item disappears. Items
 nested in an expanded item (a card's buttons) use that item's index.
+
+One render of a value is one render for the budget of `flowbot.template.limits`:
+its strings, clones included, share the #each iterations.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Final
 
 from flowbot.template.compiler import ExpansionPath
 from flowbot.template.errors import TemplateSyntaxError
+from flowbot.template.limits import UNCHARGED, Budget
 from flowbot.template.runtime import new_env
 from flowbot.template.template import Helpers, Template, compile_template
 
@@ -30,14 +34,18 @@ _IDENTIFIER: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*\Z")
 
 
 class _Node:
-    """A compiled part of a value; `expansions` lists the `[i]` paths below it."""
+    """A compiled part of a value; `expansions` lists the `[i]` paths below it.
 
-    __slots__ = ("expansions",)
+    `loops`: whether a template below it has a loop (its renders need a budget).
+    """
+
+    __slots__ = ("expansions", "loops")
 
     def __init__(self) -> None:
         self.expansions: list[ExpansionPath] = []
+        self.loops = False
 
-    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+    def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
         raise NotImplementedError
 
 
@@ -48,7 +56,7 @@ class _Leaf(_Node):
         super().__init__()
         self.value = value
 
-    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+    def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
         return self.value
 
 
@@ -59,11 +67,12 @@ class _Text(_Node):
         super().__init__()
         self.template = template
         self.expansions = template.expansions
+        self.loops = template.loops
 
-    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+    def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
         if index is None:
-            return self.template.render(context)
-        return self.template.render_at(context, index)
+            return self.template.render(context, budget)
+        return self.template.render_at(context, index, budget)
 
 
 class _Object(_Node):
@@ -75,9 +84,10 @@ class _Object(_Node):
         for _, child in items:
             if not isinstance(child, _List):
                 self.expansions.extend(child.expansions)
+        self.loops = any(child.loops for _, child in items)
 
-    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
-        return {key: child.render(context, index) for key, child in self.items}
+    def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
+        return {key: child.render(context, index, budget) for key, child in self.items}
 
 
 class _List(_Node):
@@ -86,24 +96,25 @@ class _List(_Node):
     def __init__(self, elements: list[_Node]) -> None:
         super().__init__()
         self.elements = elements
+        self.loops = any(element.loops for element in elements)
 
-    def render(self, context: Mapping[str, Any], index: int | None) -> Any:
+    def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
         output: list[Any] = []
         for element in self.elements:
             # Inside an expanded item, nested items follow its index instead of
             # expanding again (a card's buttons use the card's `i`).
             if index is None and isinstance(element, _Object) and element.expansions:
                 for bound in _expansion_indices(element.expansions[0], context, index):
-                    output.append(element.render(context, bound))
+                    output.append(element.render(context, bound, budget))
             else:
-                output.append(element.render(context, index))
+                output.append(element.render(context, index, budget))
         return output
 
 
 def _expansion_indices(
     expansion: ExpansionPath, context: Mapping[str, Any], outer: int | None
 ) -> list[int]:
-    array = expansion.array(context, new_env(context, outer))
+    array = expansion.array(context, new_env(context, outer, UNCHARGED))  # a path: no loop
     if type(array) is not list and type(array) is not tuple:
         return []
     if expansion.first is None or expansion.last is None:
@@ -122,8 +133,12 @@ class CompiledValue:
         self._root = root
 
     def render(self, context: Mapping[str, Any]) -> Any:
-        """A fresh copy of the value with every template rendered and list items expanded."""
-        return self._root.render(context, None)
+        """A fresh copy of the value with every template rendered and list items expanded.
+
+        Its strings share one budget of #each iterations (`flowbot.template.limits`).
+        """
+        root = self._root
+        return root.render(context, None, Budget() if root.loops else UNCHARGED)
 
 
 def compile_value(value: Any, *, helpers: Helpers | None = None) -> CompiledValue:

@@ -1,9 +1,10 @@
 """What compiled templates see while rendering: scopes, data frames, property access.
 
 `Env` is handlebars.js' `depths` stack plus the `@data` frame: `Env.ctx` is
-depths[0], `Env.up` the rest, so `../x` walks `up`. `Frame` holds `@index`,
-`@key`, `@first`, `@last` and `@root`; like `createFrame` it copies its
-parent and keeps a link to it for `@../index`.
+depths[0], `Env.up` the rest, so `../x` walks `up`; every env of one render
+shares that render's `Budget` (`flowbot.template.limits`). `Frame` holds
+`@index`, `@key`, `@first`, `@last` and `@root`; like `createFrame` it copies
+its parent and keeps a link to it for `@../index`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeAlias
 
 from flowbot.template.jsvalues import UNDEFINED, loose_equals
+from flowbot.template.limits import Budget
 
 __all__ = [
     "Env",
@@ -54,15 +56,18 @@ class Frame:
 
 
 class Env:
-    __slots__ = ("ctx", "data", "index", "root", "up")
+    __slots__ = ("budget", "ctx", "data", "index", "root", "up")
 
-    def __init__(self, ctx: Any, up: Env | None, data: Frame, root: Any, index: int | None) -> None:
+    def __init__(
+        self, ctx: Any, up: Env | None, data: Frame, root: Any, index: int | None, budget: Budget
+    ) -> None:
         self.ctx = ctx
         self.up = up
         self.data = data
         self.root = root
         # The element index bound by array expansion (`[i]`), if any.
         self.index = index
+        self.budget = budget
 
 
 # A compiled expression and a compiled statement/program.
@@ -86,8 +91,10 @@ class IndexPart:
         return f"[{self.text}]"
 
 
-def new_env(context: Any, index: int | None = None) -> Env:
-    return Env(context, None, Frame(None, context), context, index)
+def new_env(context: Any, index: int | None = None, budget: Budget | None = None) -> Env:
+    """The env of a new render; `budget` None: a fresh one."""
+    budget = Budget() if budget is None else budget
+    return Env(context, None, Frame(None, context), context, index, budget)
 
 
 def with_context(env: Env, context: Any, data: Frame) -> Env:
@@ -104,8 +111,8 @@ def with_context(env: Env, context: Any, data: Frame) -> Env:
     ):
         if data is env.data:
             return env
-        return Env(current, env.up, data, env.root, env.index)
-    return Env(context, env, data, env.root, env.index)
+        return Env(current, env.up, data, env.root, env.index, env.budget)
+    return Env(context, env, data, env.root, env.index, env.budget)
 
 
 def _array_index(key: str) -> int | None:

@@ -10,6 +10,7 @@ from flowbot.template.ast import Block, Mustache, Program
 from flowbot.template.compiler import Compiler, ExpansionPath, paths_in
 from flowbot.template.helpers import HELPERS
 from flowbot.template.jsvalues import js_string
+from flowbot.template.limits import MAX_OUTPUT, UNCHARGED, Budget, too_long
 from flowbot.template.parser import parse
 from flowbot.template.runtime import Render, new_env
 from flowbot.template.whitespace import apply_whitespace_control
@@ -20,27 +21,57 @@ Helpers = Mapping[str, Callable[..., Any]]
 
 
 class Template:
-    """A compiled template. `render` only runs closures; it never parses."""
+    """A compiled template. `render` only runs closures; it never parses.
 
-    __slots__ = ("_render", "expansions", "is_static", "source")
+    A render has a budget (`flowbot.template.limits`): past it, it raises
+    TemplateLimitError. `loops` tells whether the template has any loop
+    (#each, a section), i.e. whether its renders need a budget.
+    """
+
+    __slots__ = ("_limit", "_render", "expansions", "is_static", "loops", "source")
 
     def __init__(
-        self, source: str, render: Render, *, is_static: bool, expansions: list[ExpansionPath]
+        self,
+        source: str,
+        render: Render,
+        *,
+        is_static: bool,
+        expansions: list[ExpansionPath],
+        loops: bool = True,
     ) -> None:
         self.source = source
         self.is_static = is_static
         self.expansions = expansions
         self._render = render
+        # the builder's own text is never too long
+        self._limit = max(MAX_OUTPUT, len(source))
+        self.loops = loops
 
-    def render(self, context: Mapping[str, Any]) -> str:
-        """The text for `context`; raises TemplateRenderError when a helper fails."""
-        output = self._render(context, new_env(context))
-        return output if type(output) is str else js_string(output)
+    def render(self, context: Mapping[str, Any], budget: Budget | None = None) -> str:
+        """The text for `context`; raises TemplateRenderError when a helper fails.
 
-    def render_at(self, context: Mapping[str, Any], index: int) -> str:
+        `budget` is the one to charge when the render is part of a larger one
+        (a CompiledValue's); None: the render has its own.
+        """
+        if budget is None:
+            budget = Budget() if self.loops else UNCHARGED
+        output = self._render(context, new_env(context, None, budget))
+        text = output if type(output) is str else js_string(output)
+        if len(text) > self._limit:
+            raise too_long(self._limit)
+        return text
+
+    def render_at(
+        self, context: Mapping[str, Any], index: int, budget: Budget | None = None
+    ) -> str:
         """Render inside an expanded list item, with `[i]` bound to `index`."""
-        output = self._render(context, new_env(context, index))
-        return output if type(output) is str else js_string(output)
+        if budget is None:
+            budget = Budget() if self.loops else UNCHARGED
+        output = self._render(context, new_env(context, index, budget))
+        text = output if type(output) is str else js_string(output)
+        if len(text) > self._limit:
+            raise too_long(self._limit)
+        return text
 
     def __repr__(self) -> str:
         return f"Template({self.source!r})"
@@ -86,7 +117,7 @@ def _compile(source: str, helpers: Helpers, expand: bool) -> Template:
     if "{{" not in source and "\x00" not in source:
         # No tag can start without "{{": the whole text is content (handlebars.js
         # refuses NUL characters, so those still go through the lexer's error).
-        return Template(source, _static(source), is_static=True, expansions=[])
+        return Template(source, _static(source), is_static=True, expansions=[], loops=False)
     program = apply_whitespace_control(parse(source))
     paths = list(paths_in(program))
     compiler = Compiler(
@@ -98,7 +129,11 @@ def _compile(source: str, helpers: Helpers, expand: bool) -> Template:
     )
     render = compiler.program(program)
     return Template(
-        source, render, is_static=not _has_tags(program), expansions=compiler.expansions
+        source,
+        render,
+        is_static=not _has_tags(program),
+        expansions=compiler.expansions,
+        loops=compiler.loops,
     )
 
 
