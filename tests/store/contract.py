@@ -401,6 +401,15 @@ class StoreContract:
         assert await store.transcript(created.id) == [entry]
         assert await store.get_payload("결제-1") == '{"상품":"몬스터볼"}'
 
+    async def test_nul_characters_in_state_and_transcript(self, store: Store) -> None:
+        # PostgreSQL refuses NUL in a text column: the JSON the stores write escapes it
+        created = await store.create_conversation("pokemon", "web", "user-nul", "t")
+        state = {"params": {"said": "a\x00b"}}
+        await store.save_turn(created.id, state, [said("x\x00y")], 0)
+        loaded = await store.get_conversation(created.id)
+        assert loaded is not None and loaded.state == state
+        assert texts(await store.transcript(created.id)) == ["x\x00y"]
+
     async def test_concurrent_turns_on_different_conversations(self, store: Store) -> None:
         created = [
             await store.create_conversation("pokemon", "web", f"user-{n}", "t") for n in range(12)
