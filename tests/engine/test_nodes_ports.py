@@ -77,18 +77,53 @@ async def test_a_fetch_failure_handled_by_an_edge_goes_on() -> None:
     assert texts(result) == ["sorry: refused"]
 
 
-async def test_an_unconditional_edge_does_not_handle_a_fetch_failure() -> None:
-    http = FakeHttp(HttpResponse(404, None))
+async def test_a_non_2xx_answer_is_completed_with_a_status_code_error() -> None:
+    # CLOSER: "요청이 성공했지만 statusCode가 2xx가 아닐 경우 error (StatusCodeError)"
+    http = FakeHttp(HttpResponse(404, {"name": "nobody"}))
     result = await Chat(program_of(_fetch_bot(3)), Ports(http=http)).say("1")
-    assert result.error == "flow 1 node 2 (fetch): fetch https://api.example/1 failed: HTTP 404"
+    assert texts(result) == ["got nobody (404)"]
+    assert result.state.fetch == {
+        "uri": "https://api.example/1",
+        "data": {"name": "nobody"},
+        "statusCode": 404,
+        "status": "COMPLETED",
+        "error": "StatusCodeError: 404",
+    }
+    on_error = {"nodeId": 4, "where": {"fetch.error": {"exists": True}}, "priority": 1}
+    branched = await Chat(program_of(_fetch_bot(on_error, 3)), Ports(http=http)).say("1")
+    assert texts(branched) == ["sorry: StatusCodeError: 404"]
+
+
+async def test_an_unconditional_edge_does_not_handle_a_fetch_failure() -> None:
+    http = FakeHttp(ConnectionError("refused"))
+    result = await Chat(program_of(_fetch_bot(3)), Ports(http=http)).say("1")
+    assert result.error == "flow 1 node 2 (fetch): fetch https://api.example/1 failed: refused"
 
 
 async def test_a_fetch_failure_no_edge_handles_is_a_turn_error() -> None:
     only_ok = {"nodeId": 3, "where": {"fetch.status": {"equals": "COMPLETED"}}}
-    http = FakeHttp(HttpResponse(500, "oops"))
+    http = FakeHttp(TimeoutError("timed out after 10 s"))
     result = await Chat(program_of(_fetch_bot(only_ok)), Ports(http=http)).say("1")
-    assert result.error == "flow 1 node 2 (fetch): fetch https://api.example/1 failed: HTTP 500"
+    assert result.error == (
+        "flow 1 node 2 (fetch): fetch https://api.example/1 failed: timed out after 10 s"
+    )
     assert result.state.fetch is None
+
+
+async def test_a_large_result_keeps_only_its_status_in_the_state() -> None:
+    big = {"items": ["x" * 100] * 300}  # ~31 KB: over MAX_RESULT_CHARS
+    http = FakeHttp(HttpResponse(200, big))
+    bot = one_flow(
+        node(1, "entry", {}, 2),
+        node(2, "fetch", FETCH, 3),
+        text(3, "{{fetch.data.items.length}} items"),
+    )
+    chat = Chat(program_of(bot), Ports(http=http))
+    result = await chat.say("1")
+    assert texts(result) == ["300 items"]  # the turn that fetched sees all of it
+    kept = result.state.fetch
+    assert kept is not None and kept["data"] is None and kept["omitted"] > 16 * 1024
+    assert (kept["status"], kept["statusCode"]) == ("COMPLETED", 200)
 
 
 async def test_fetch_without_an_http_port_is_not_available() -> None:

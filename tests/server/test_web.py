@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from flowbot.config import BotSource
+from flowbot.engine import HttpRequest, HttpResponse, Ports
 from flowbot.store import ConflictError, SQLStore, TranscriptEntry
 from flowbot.store import Conversation as StoredConversation
 
@@ -256,6 +259,43 @@ async def test_a_save_conflict_reruns_the_turn(serve_asgi: AppFactory, settings:
         ).json()
         assert conversation["version"] == 2
         assert conversation["params"] == {"partner": "Charmander"}
+
+
+async def test_a_turn_that_reached_out_is_not_run_again_on_a_conflict(
+    serve_asgi: AppFactory, settings: Any, tmp_path: Path
+) -> None:
+    requests: list[HttpRequest] = []
+
+    class CountingHttp:
+        async def request(self, request: HttpRequest) -> HttpResponse:
+            requests.append(request)
+            return HttpResponse(200, {"ok": True})
+
+    bot = tmp_path / "orders.yaml"
+    bot.write_text(
+        "flows:\n"
+        "  - id: 1\n"
+        "    data: {entry: 1}\n"
+        "    nodes:\n"
+        "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
+        "      - {id: 2, type: keyboard, data: {type: text}, next: [{nodeId: 3}]}\n"
+        "      - id: 3\n"
+        "        type: fetch\n"
+        "        data: {uri: 'https://shop.example/orders', method: POST, body: '{{message}}'}\n"
+        "        next: [{nodeId: 4}]\n"
+        "      - {id: 4, type: response, data: {message: {type: text, text: ordered}}}\n"
+    )
+    settings.bots = [BotSource("orders", bot)]
+    store = FlakySaves(settings.database)
+    async with serve_asgi(settings, store=store, ports=Ports(http=CountingHttp())) as client:
+        user = Conversation(client, "buyer", bot_id="orders")
+        await user.send()
+        store.errors = (ConflictError("someone else saved first"),)
+        answer = await user.post(text="one pizza")
+        assert answer.status_code == 503
+        assert len(requests) == 1  # the POST went out once, not three times
+        assert texts(await user.send(text="one pizza")) == ["ordered"]
+        assert len(requests) == 2
 
 
 async def test_a_failed_first_turn_leaves_no_conversation_behind(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from random import Random
 from typing import Any, Protocol
 
 __all__ = [
@@ -75,6 +76,14 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Ports:
+    """What one turn may use of the world: HTTP, scripts, the time, randomness.
+
+    `now` is what DATE prints as "now"; `random` is what RAND draws from (None:
+    a shared generator). `flowbot test` pins both, so a turn's answer is a
+    pure function of its inputs.
+    """
+
     http: HttpPort | None = None
     script: ScriptPort | None = None
     now: Callable[[], datetime] = utc_now
+    random: Random | None = None

@@ -29,7 +29,7 @@ from flowbot.engine.edges import choose_edge
 from flowbot.engine.errors import TurnError, TurnLimitError
 from flowbot.engine.messages import InboundMessage
 from flowbot.engine.nodes import render_quick_replies
-from flowbot.engine.ports import Ports
+from flowbot.engine.ports import Ports, utc_now
 from flowbot.engine.program import CompiledFlow, CompiledNode, Program
 from flowbot.engine.run import Run
 from flowbot.engine.state import ConversationState, Position
@@ -38,9 +38,23 @@ from flowbot.format.conditions import ConditionError
 from flowbot.format.js_regex import RegexClock, RegexTimeoutError
 from flowbot.format.models import SystemMessages, id_key
 from flowbot.template import Template, TemplateError, TemplateLimitError
+from flowbot.template.environment import (
+    RenderEnvironment,
+    reset_environment,
+    shared_rng,
+    use_environment,
+)
 from flowbot.template.masking import contains_mask, reveal_value, star_value
 
-__all__ = ["MAX_PARAMS", "MAX_STATE_CHARS", "MAX_STEPS", "InternalError", "TurnResult", "run_turn"]
+__all__ = [
+    "MAX_PARAMS",
+    "MAX_RESULT_CHARS",
+    "MAX_STATE_CHARS",
+    "MAX_STEPS",
+    "InternalError",
+    "TurnResult",
+    "run_turn",
+]
 
 MAX_STEPS: Final = 100
 # What one conversation may keep between turns (params, fetch and sandbox
@@ -48,6 +62,8 @@ MAX_STEPS: Final = 100
 # answer while keeping every save and every load of the state small.
 MAX_PARAMS: Final = 200
 MAX_STATE_CHARS: Final = 64 * 1024
+# A fetch or sandbox result larger than this keeps only its status in the state.
+MAX_RESULT_CHARS: Final = 16 * 1024
 
 _log = logging.getLogger("flowbot.engine")
 
@@ -92,6 +108,27 @@ async def run_turn(
     ports: Ports | None = None,
 ) -> TurnResult:
     """Run one turn. `state` None is a new conversation."""
+    if ports is None or (ports.now is utc_now and ports.random is None):
+        return await _run_turn(program, state, message, ports)
+    # the turn's time and randomness reach DATE and RAND (flowbot.template.environment)
+    now, rng = ports.now, ports.random
+    token = use_environment(
+        RenderEnvironment(
+            clock=lambda: now().timestamp() * 1000, rng=rng if rng is not None else shared_rng()
+        )
+    )
+    try:
+        return await _run_turn(program, state, message, ports)
+    finally:
+        reset_environment(token)
+
+
+async def _run_turn(
+    program: Program,
+    state: ConversationState | None,
+    message: InboundMessage,
+    ports: Ports | None,
+) -> TurnResult:
     is_new = state is None
     before = ConversationState() if state is None else state
     if message.params:
@@ -338,8 +375,8 @@ def _finished(
         params=run.params,
         back_stack=stack,
         screen_on_top=screen_on_top,
-        fetch=context["fetch"],
-        sandbox=context["sandbox"],
+        fetch=_kept(before.fetch, context["fetch"], "data"),
+        sandbox=_kept(before.sandbox, context["sandbox"], "result"),
         keyboard=context["keyboard"],
         error=None,
         last_message=_last_message(before, message),
@@ -371,6 +408,21 @@ def _check_size(before: ConversationState, state: ConversationState, run: Run) -
     if size > MAX_STATE_CHARS:
         reason = f"params and node results of {size:,} characters, at most {MAX_STATE_CHARS:,}"
         raise TurnLimitError(f"the conversation would keep {reason}", flow_id, node_id, reason)
+
+
+def _kept(before: Any, result: Any, field: str) -> Any:
+    """What a fetch or sandbox result keeps in the state: all of it, up to MAX_RESULT_CHARS.
+
+    The turn that fetched sees the whole answer; the state, rewritten with every
+    later save, keeps a larger answer's status and error but not its `field`
+    (`data` or `result`), which later turns see as null beside `omitted`: its size.
+    """
+    if result is before or not isinstance(result, dict):
+        return result
+    size = _json_size(result)
+    if size <= MAX_RESULT_CHARS:
+        return result
+    return {**result, field: None, "omitted": size}
 
 
 def _json_size(value: Any) -> int:

@@ -424,6 +424,18 @@ class ConversationService:
                 self.forget(conversation.id)
                 return self._repeated(conversation, delivery, Rendered())
             except ConflictError:
+                if _reaches_out(result):
+                    # A request or a script already ran: running the turn again would
+                    # send that POST twice. The user's message is not answered.
+                    self.forget(conversation.id)
+                    logger.warning(
+                        "conversation %s changed in another process during a turn that "
+                        "reached out (fetch/sandbox): not run again",
+                        conversation.id,
+                    )
+                    raise Unavailable(
+                        "the conversation changed meanwhile; send the message again"
+                    ) from None
                 # Another process saved first: run the turn again on its state.
                 logger.info(
                     "conversation %s changed under turn (attempt %d): reloading",
@@ -510,6 +522,14 @@ def _saved(
     return Conversation(
         **{**vars(conversation), "state": state, "version": version, "updated_at": at}
     )
+
+
+_REACHING_OUT = frozenset({"fetch", "sandbox"})
+
+
+def _reaches_out(result: TurnResult) -> bool:
+    """Whether the turn did something outside flowbot that must not happen twice."""
+    return any(step.type in _REACHING_OUT for step in result.trace)
 
 
 def _same_token(expected: str, given: str) -> bool:

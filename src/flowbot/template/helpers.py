@@ -5,21 +5,22 @@ values (None for null/undefined, str, int/float, bool, list, dict) and returns
 the value to print. Like JS functions they ignore surplus arguments, and a
 missing argument is None.
 
-``HELPERS`` uses the system clock and a module-level ``random.Random``; seed
-it with ``seed_random``. ``make_helpers(clock=..., rng=...)`` builds a table
-with an injected clock and generator, which is the seam tests and the engine
-use for reproducible output.
+``HELPERS`` reads the turn's clock and generator
+(`flowbot.template.environment`, set by the engine from its `Ports`): the
+system clock and a module-level ``random.Random`` when no turn set them
+(seed that with ``seed_random``). ``make_helpers(clock=..., rng=...)``
+builds a table with a fixed clock and generator instead.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from flowbot.template import environment
 from flowbot.template.josa import attach_josa
 from flowbot.template.jsnumbers import js_to_number
 from flowbot.template.jsvalues import js_string
@@ -46,7 +47,7 @@ Clock = Callable[[], float]
 # thousands separators, and decimals only when there are any (up to four).
 DEFAULT_NUMBER_FORMAT = "0,0[.][0000]"
 
-_random = random.Random()
+_random = environment._SHARED_RNG
 
 
 class HelperError(ValueError):
@@ -58,8 +59,7 @@ def seed_random(seed: int | str | None) -> None:
     _random.seed(seed)
 
 
-def system_clock() -> float:
-    return time.time() * 1000
+system_clock = environment.system_clock
 
 
 def _as_integer(value: Any) -> int | None:
@@ -166,13 +166,16 @@ def _mask(text: Any = None, schedule: Any = None, *_: Any) -> str:
 
 
 def make_helpers(
-    *, clock: Clock = system_clock, rng: random.Random | None = None
+    *, clock: Clock | None = None, rng: random.Random | None = None
 ) -> dict[str, Callable[..., Any]]:
-    """A helper table whose DATE reads `clock` and whose RAND draws from `rng`."""
-    generator = _random if rng is None else rng
+    """A helper table whose DATE reads `clock` and whose RAND draws from `rng`.
+
+    Without them, the turn's (see the module docstring).
+    """
+    now = environment.current_clock if clock is None else clock
 
     def rand(*args: Any) -> Any:
-        return _rand(generator, args)
+        return _rand(environment.current_rng() if rng is None else rng, args)
 
     def josa(noun: Any = None, particle: Any = None, *_: Any) -> str:
         return _josa(noun, particle)
@@ -189,7 +192,7 @@ def make_helpers(
         return truncate(value, length, omission)
 
     def date(value: Any = None, fmt: Any = None, tz: Any = None, *_: Any) -> str:
-        return format_date(value, fmt, tz, now=clock)
+        return format_date(value, fmt, tz, now=now)
 
     return {
         "RAND": rand,

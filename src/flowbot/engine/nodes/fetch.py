@@ -75,20 +75,19 @@ class FetchHandler(NodeHandler):
         except Exception as exc:  # a port reports any failure by raising: it becomes data
             result = _failure(uri, None, str(exc) or type(exc).__name__)
         else:
-            if 200 <= response.status_code < 400:
-                result = {
-                    "uri": uri,
-                    "data": response.data,
-                    "statusCode": response.status_code,
-                    "status": "COMPLETED",
-                    "error": None,
-                }
-            else:
-                result = _failure(
-                    uri, response.status_code, f"HTTP {response.status_code}", response.data
-                )
+            # CLOSER: an answer is COMPLETED whatever its status; a non-2xx one
+            # also carries a StatusCodeError, which edges may branch on
+            ok = 200 <= response.status_code < 300
+            result = {
+                "uri": uri,
+                "data": response.data,
+                "statusCode": response.status_code,
+                "status": "COMPLETED",
+                "error": None if ok else f"StatusCodeError: {response.status_code}",
+            }
         run.context["fetch"] = result
-        failure = None if result["error"] is None else f"fetch {uri} failed: {result['error']}"
+        # only a request that got no answer fails the turn (unless an edge handles it)
+        failure = f"fetch {uri} failed: {result['error']}" if result["status"] == "FAILED" else None
         return NodeOutcome(
             "next",
             detail={"request": {"method": spec.method, "uri": uri}, "fetch": result},
