@@ -1,4 +1,4 @@
-"""`fetch` and `sandbox` nodes through injected ports; `manual` is not supported yet."""
+"""`fetch` and `sandbox` nodes through injected ports."""
 
 from __future__ import annotations
 
@@ -163,11 +163,3 @@ async def test_sandbox_params_with_bad_keys_are_refused() -> None:
     result = await Chat(program_of(_sandbox_bot()), Ports(script=script)).say("x")
     assert result.error is not None and "invalid param key 'bad key'" in result.error
     assert result.state.params == {}
-
-
-async def test_manual_nodes_are_not_supported_yet() -> None:
-    bot = one_flow(node(1, "entry", {}, 2), node(2, "manual", {}))
-    result = await Chat(program_of(bot)).say("x")
-    assert (
-        result.error == "flow 1 node 2 (manual): manual (human agent) nodes are not supported yet"
-    )

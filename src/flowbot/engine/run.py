@@ -26,6 +26,7 @@ class Run:
     __slots__ = (
         "back_stack",
         "context",
+        "handoff",
         "params",
         "params_owned",
         "ports",
@@ -61,6 +62,8 @@ class Run:
         self.quick_replies: list[dict[str, Any]] = []
         self.trace: list[TraceStep] = []
         self.step_params: dict[str, Any] | None = None
+        # set by a `manual` node: the conversation goes to a person
+        self.handoff: dict[str, Any] | None = None
 
     # --- params ------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ class ConversationState:
     keyboard: Any = None
     error: str | None = None
     last_message: Mapping[str, Any] | None = None
+    # The conversation is with a person (a `manual` node): {"status": "waiting" |
+    # "active", "flowId", "nodeId", "agent", "since"}; the bot does not answer.
+    handoff: Mapping[str, Any] | None = None
 
     @classmethod
     def new(cls, params: Mapping[str, Any] | None = None) -> ConversationState:
@@ -92,6 +95,8 @@ class ConversationState:
             data["error"] = self.error
         if self.last_message is not None:
             data["msg"] = dict(self.last_message)
+        if self.handoff is not None:
+            data["handoff"] = dict(self.handoff)
         return data
 
     @classmethod
@@ -122,6 +127,9 @@ class ConversationState:
         message = data.get("msg")
         if message is not None and not isinstance(message, dict):
             raise StateFormatError('"msg" must be an object')
+        handoff = data.get("handoff")
+        if handoff is not None and not isinstance(handoff, dict):
+            raise StateFormatError('"handoff" must be an object')
         return cls(
             current=current,
             visit_count=visit_count,
@@ -134,6 +142,7 @@ class ConversationState:
             keyboard=data.get("kb"),
             error=error,
             last_message=message,
+            handoff=handoff,
         )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import Any, Final
@@ -29,6 +30,7 @@ from flowbot.engine.edges import choose_edge
 from flowbot.engine.errors import TurnError, TurnLimitError
 from flowbot.engine.messages import InboundMessage
 from flowbot.engine.nodes import render_quick_replies
+from flowbot.engine.nodes.manual import is_cancel
 from flowbot.engine.ports import Ports, utc_now
 from flowbot.engine.program import CompiledFlow, CompiledNode, Program
 from flowbot.engine.run import Run
@@ -99,6 +101,10 @@ class TurnResult:
     trace: list[TraceStep] = field(default_factory=list)
     error: str | None = None
     logged_replies: list[dict[str, Any]] | None = None
+    # "requested": a manual node handed the conversation to a person in this turn;
+    # "held": a person has it, the bot did not answer; "cancelled": the user
+    # cancelled the call before an agent joined
+    handoff: str | None = None
 
 
 async def run_turn(
@@ -156,6 +162,13 @@ async def _run_turn(
         return _failed(program, before, message, run, bad_message)
     clock = RegexClock()
     try:
+        if before.handoff is not None and message.event != "navigation":
+            # with a person: the bot answers nothing, unless the user cancels a call
+            if not _cancels(program, before, message):
+                return _held(before, message, run)
+            after = await _cancelled(program, before, message, run, clock)
+            after.handoff = "cancelled"
+            return after
         start = _start_node(program, before, message, is_new, run, clock)
         if start is None:
             return _idle(program, before, message, run)
@@ -177,6 +190,54 @@ async def _run_turn(
         # the operator's log, not to the user.
         _log.exception("turn failed unexpectedly in bot %r", program.bot_id)
         return _failed(program, before, message, run, InternalError(exc))
+
+
+# --- a conversation with a person (the manual node) ---------------------------------
+
+
+def _cancels(program: Program, before: ConversationState, message: InboundMessage) -> bool:
+    """The user sent the manual node's cancel text before an agent joined."""
+    handoff = before.handoff
+    assert handoff is not None
+    if handoff.get("status") != "waiting" or message.type not in ("text", "postback"):
+        return False
+    node = _manual_node(program, handoff)
+    return node is None or (node.type == "manual" and is_cancel(node, message.text))
+
+
+def _manual_node(program: Program, handoff: Mapping[str, Any]) -> CompiledNode | None:
+    flow_id, node_id = handoff.get("flowId"), handoff.get("nodeId")
+    if not isinstance(flow_id, int | str) or not isinstance(node_id, int | str):
+        return None
+    return program.node(flow_id, node_id)
+
+
+def _held(before: ConversationState, message: InboundMessage, run: Run) -> TurnResult:
+    """A message while a person has the conversation: kept, not answered."""
+    state = replace(before, last_message=_last_message(before, message))
+    return TurnResult(state, [], [], run.trace, None, handoff="held")
+
+
+async def _cancelled(
+    program: Program,
+    before: ConversationState,
+    message: InboundMessage,
+    run: Run,
+    clock: RegexClock,
+) -> TurnResult:
+    """The call was cancelled: follow the manual node's edges (the fallback if it is gone)."""
+    handoff = before.handoff
+    assert handoff is not None
+    node = _manual_node(program, handoff)
+    if node is None:
+        start: CompiledNode | None = _entry(program.fallback_flow)
+    else:
+        step = TraceStep(node.flow.id, node.id, node.type, node.label, phase="input")
+        run.trace.append(step)
+        step.edge = choose_edge(node.edges, run.context, clock)
+        start = step.edge.edge.target if step.edge.edge is not None else None
+    waiting = await _execute(run, start, clock) if start is not None else None
+    return _finished(program, before, message, run, waiting)
 
 
 # --- where a turn starts (SPEC §4.2) -----------------------------------------------
@@ -380,10 +441,14 @@ def _finished(
         keyboard=context["keyboard"],
         error=None,
         last_message=_last_message(before, message),
+        handoff=run.handoff,
     )
     _check_size(before, state, run)
     quick_replies = run.quick_replies if waiting is not None else []
-    return _result(program, state, replies, quick_replies, run.trace, None)
+    result = _result(program, state, replies, quick_replies, run.trace, None)
+    if run.handoff is not None:
+        result.handoff = "requested"
+    return result
 
 
 def _check_size(before: ConversationState, state: ConversationState, run: Run) -> None:
