@@ -157,3 +157,41 @@ def test_flowbot_test_command_exit_codes(tmp_path: Path) -> None:
     failed = subprocess.run([*command, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1
     assert "3 passed, 2 failed" in failed.stdout
+
+
+DATED_BOT = """
+flows:
+  - id: 1
+    data: {entry: 1}
+    nodes:
+      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
+      - id: 2
+        type: response
+        data:
+          message:
+            type: text
+            text: "{{DATE(null, 'YYYY-MM-DD HH:mm', 'Asia/Seoul')}} {{RAND(1, 1000000)}}"
+"""
+
+
+def test_a_test_file_pins_the_clock_and_the_random_seed(tmp_path: Path) -> None:
+    (tmp_path / "dated.yaml").write_text(DATED_BOT)
+
+    def outcome(seed: int) -> str:
+        (tmp_path / "dated.test.yaml").write_text(
+            "bot: dated.yaml\n"
+            'now: "2024-05-17T09:30:00+09:00"\n'
+            f"seed: {seed}\n"
+            "tests:\n"
+            "  - name: pinned\n"
+            "    steps:\n"
+            "      - open: true\n"
+            "        expect: {replies: [never]}\n"
+        )
+        _, output = run(tmp_path / "dated.test.yaml")
+        return output
+
+    first, again, other = outcome(1), outcome(1), outcome(2)
+    assert "2024-05-17 09:30 " in first
+    assert first == again  # the same clock and seed, the same answer
+    assert other != first

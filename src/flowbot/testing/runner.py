@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from rich.text import Text
 
 from flowbot.chat.clicks import ClickError
 from flowbot.chat.conversation import Conversation, load_chat_program
-from flowbot.engine import Program, TurnResult
+from flowbot.engine import Ports, Program, TurnResult
 from flowbot.format import BotLoadError
 from flowbot.testing.matching import Mismatch, check_expect
 from flowbot.testing.schema import Step, TestCase, TestFile, TestFileError, load_test_file
@@ -84,8 +85,23 @@ async def send_step(
     return await conversation.post(step.payload, step.text, params)
 
 
-async def run_case(program: Program, case: TestCase) -> StepFailure | None:
-    conversation = Conversation(program, f"test:{case.name}")
+def case_ports(case: TestCase, file: TestFile | None, base: Ports | None = None) -> Ports:
+    """The test's clock and RAND seed (the test's own, else the file's), on `base`'s ports."""
+    now = case.now or (file.now if file is not None else None)
+    seed = case.seed if case.seed is not None else (file.seed if file is not None else 0)
+    ports = base or Ports()
+    return Ports(
+        http=ports.http,
+        script=ports.script,
+        now=(lambda: now) if now is not None else ports.now,
+        random=random.Random(seed),
+    )
+
+
+async def run_case(
+    program: Program, case: TestCase, file: TestFile | None = None, ports: Ports | None = None
+) -> StepFailure | None:
+    conversation = Conversation(program, f"test:{case.name}", ports=case_ports(case, file, ports))
     for number, step in enumerate(case.steps, 1):
         params = step.params
         if number == 1 and case.params:
@@ -162,8 +178,10 @@ def render_failure(result: CaseResult) -> Text:
 
 
 class Runner:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, ports: Ports | None = None) -> None:
         self.console = console
+        # HTTP and scripts for the bots' fetch and sandbox nodes (None: not available)
+        self.ports = ports
         self.programs: dict[Path, Program] = {}
         self.results: list[CaseResult] = []
         self.errors: list[str] = []
@@ -204,7 +222,8 @@ class Runner:
             for path, test_file, program in loaded:
                 for case in test_file.tests:
                     progress.update(task, description=f"{path.name} › {case.name}")
-                    result = CaseResult(path, case.name, await run_case(program, case))
+                    failure = await run_case(program, case, test_file, self.ports)
+                    result = CaseResult(path, case.name, failure)
                     self.results.append(result)
                     if not result.passed:
                         progress.console.print(render_failure(result), soft_wrap=True)

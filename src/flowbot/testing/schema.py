@@ -4,9 +4,13 @@ A test file names a bot and holds one or more conversations; each step sends
 one user event and checks what came back::
 
     bot: pokemon.yaml                 # path relative to this file
+    now: "2024-05-17T09:30:00+09:00"  # optional: what DATE calls now (default: the real time)
+    seed: 7                           # optional: RAND's seed (default 0: the same every run)
     tests:
       - name: picks Charmander        # unique within the file
         params: {lang: en}            # optional: the conversation's initial params
+        now: "2024-12-24T18:00:00Z"   # optional: this test's own clock and seed
+        seed: 1
         steps:
           - open: true                # the user opens the chat
             expect:
@@ -40,7 +44,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from flowbot.format.models import Id
 
@@ -162,6 +174,8 @@ class TestCase(Strict):
 
     name: str
     params: dict[str, Any] | None = None
+    now: AwareDatetime | None = None
+    seed: int | None = None
     steps: list[Step] = Field(min_length=1)
 
 
@@ -169,6 +183,8 @@ class TestFile(Strict):
     __test__ = False
 
     bot: str
+    now: AwareDatetime | None = None
+    seed: int = 0
     tests: list[TestCase] = Field(min_length=1)
 
     @model_validator(mode="after")
