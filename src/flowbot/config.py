@@ -4,6 +4,7 @@ A config file looks like::
 
     database = "sqlite:///flowbot.db"      # optional; else --db
     api_key = "${FLOWBOT_API_KEY}"         # enables the JSON API
+    agent_key = "${FLOWBOT_AGENT_KEY}"     # optional: the agent console and handoff routes only
     access_log = true
 
     [bots.pokemon]
@@ -23,6 +24,9 @@ A config file looks like::
     open_rate = "30/minute"                # new conversations per client address
     streams_per_conversation = 5           # open event streams (defaults shown)
     streams = 1000
+
+    [fetch]                                # where fetch nodes and scripts may go
+    allow = ["127.0.0.1:9000", "internal.example"]   # besides public addresses
 
     [[webhooks]]
     url = "https://example.com/hooks/flowbot"
@@ -65,6 +69,9 @@ EVENT_TYPES = (
     "bot.message.sent",
     "bot.conversation.created",
     "bot.conversation.updated",
+    "bot.conversation.agent_call_requested",
+    "bot.conversation.agent_joined",
+    "bot.conversation.handoff_ended",
 )
 DEFAULT_DATABASE = "sqlite:///flowbot.db"
 API_KEY_VARIABLE = "FLOWBOT_API_KEY"
@@ -115,6 +122,8 @@ class Settings:
     database: str = DEFAULT_DATABASE
     # None disables the JSON API (403 with a message saying how to enable it).
     api_key: str | None = None
+    # Opens the agent console and the handoff routes only (the API key opens them too).
+    agent_key: str | None = None
     webhooks: list[WebhookConfig] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_log: bool = True
@@ -129,6 +138,8 @@ class Settings:
     web_open_rate: tuple[int, float] | None = None
     web_streams_per_conversation: int = 5
     web_streams: int = 1000
+    # Hosts (or host:port) fetch nodes and scripts may reach besides public addresses
+    fetch_allow: tuple[str, ...] = ()
     # This server's public address: root-relative URIs in replies (a bot's own
     # media, `/media/<bot>/…`) become absolute on it for the messengers
     web_public_url: str | None = None
@@ -180,7 +191,17 @@ def load_config(
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     data = _expand(raw, env, path, "")
     base = path.parent
-    known = {"database", "api_key", "access_log", "bots", "channels", "webhooks", "web"}
+    known = {
+        "database",
+        "api_key",
+        "agent_key",
+        "access_log",
+        "bots",
+        "channels",
+        "webhooks",
+        "web",
+        "fetch",
+    }
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
@@ -191,6 +212,9 @@ def load_config(
     api_key = data.get("api_key")
     if api_key is not None and not isinstance(api_key, str):
         raise ConfigError(f"{path}: api_key: expected a string")
+    agent_key = data.get("agent_key")
+    if agent_key is not None and not isinstance(agent_key, str):
+        raise ConfigError(f"{path}: agent_key: expected a string")
     access_log = data.get("access_log", True)
     if not isinstance(access_log, bool):
         raise ConfigError(f"{path}: access_log: expected true or false")
@@ -198,9 +222,11 @@ def load_config(
         bots=bots,
         database=_relative_sqlite(database, base),
         api_key=api_key or None,
+        agent_key=agent_key or None,
         webhooks=_webhooks(data.get("webhooks"), path),
         channels=_channels(data.get("channels"), path),
         access_log=access_log,
+        fetch_allow=_fetch_allow(data.get("fetch"), path),
         **_web(data.get("web"), path),
     )
 
@@ -297,6 +323,23 @@ def _web(value: Any, path: Path) -> dict[str, Any]:
                 raise ConfigError(f"{path}: web.{key}: expected a positive integer")
             fields[f"web_{key}"] = count
     return fields
+
+
+def _fetch_allow(value: Any, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or set(value) - {"allow"}:
+        raise ConfigError(f'{path}: fetch: expected a [fetch] table with allow = ["host:port", …]')
+    allow = value.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(entry, str) for entry in allow):
+        raise ConfigError(f"{path}: fetch.allow: expected a list of hosts or host:port")
+    from flowbot.integrations.guard import AddressGuard
+
+    try:
+        AddressGuard(allow)
+    except ValueError as error:
+        raise ConfigError(f"{path}: fetch.allow: {error}") from None
+    return tuple(allow)
 
 
 def _duration(value: Any, where: str) -> float:

@@ -105,3 +105,16 @@ async def test_context_holds_the_conversation_identity() -> None:
         program, None, InboundMessage("conv-1", text="hi", channel="line", user_key="U1")
     )
     assert texts(result) == ["bot|conv-1|line|U1|U1"]
+
+
+async def test_the_message_prints_as_its_text_as_in_closer() -> None:
+    from .support import Chat, node, one_flow, program_of, text, texts
+
+    bot = one_flow(
+        node(1, "entry", {}, 2),
+        node(2, "keyboard", {"type": "text"}, 3),
+        text(3, '{"query": "{{message}}"} {{message.type}} {{#if message}}yes{{/if}}'),
+    )
+    chat = Chat(program_of(bot))
+    await chat.open()
+    assert texts(await chat.say("안녕")) == ['{"query": "안녕"} text yes']

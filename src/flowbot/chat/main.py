@@ -12,7 +12,9 @@ from rich.console import Console
 from flowbot.chat.conversation import load_chat_program
 from flowbot.chat.jsonl import JsonlChat, serve_jsonl
 from flowbot.chat.terminal import ChatSession, run_terminal
+from flowbot.engine import Program
 from flowbot.format import BotLoadError
+from flowbot.integrations.wiring import world_ports
 
 __all__ = ["run_chat"]
 
@@ -33,8 +35,18 @@ def run_chat(bot: Path, *, jsonl: bool) -> int:
             # JSON lines are UTF-8 whatever the locale says.
             if isinstance(stream, io.TextIOWrapper):
                 stream.reconfigure(encoding="utf-8")
-        asyncio.run(serve_jsonl(JsonlChat(program), sys.stdin, sys.stdout))
+        asyncio.run(_jsonl(program))
         return 0
-    console = Console()
-    asyncio.run(run_terminal(ChatSession(program), console, program.bot.title))
+    asyncio.run(_terminal(program, Console()))
     return 0
+
+
+async def _jsonl(program: Program) -> None:
+    async with world_ports() as ports:
+        await serve_jsonl(JsonlChat(program, ports=ports), sys.stdin, sys.stdout)
+
+
+async def _terminal(program: Program, console: Console) -> None:
+    # the bot's fetch nodes and scripts work here as on the server (public hosts only)
+    async with world_ports() as ports:
+        await run_terminal(ChatSession(program, ports=ports), console, program.bot.title)

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from flowbot.engine.messages import InboundMessage
 from flowbot.engine.state import ConversationState
+from flowbot.template.jsvalues import TextObject
 
 __all__ = ["PAYLOAD_LIMIT", "build_context", "message_context", "parse_payload", "stored_message"]
 
@@ -46,12 +47,13 @@ def message_context(message: InboundMessage) -> dict[str, Any]:
     # A postback without payload is just its label sent as text (SPEC §3).
     if kind == "postback" and payload is None and message.goto is None:
         kind = "text"
-    context: dict[str, Any] = {
-        "type": kind,
-        "text": message.text,
-        "payload": None if payload is None else parse_payload(payload),
-        "media": message.media,
-    }
+    # prints as its text: CLOSER's `{{message}}` is the user's text
+    context: dict[str, Any] = TextObject(
+        type=kind,
+        text=message.text,
+        payload=None if payload is None else parse_payload(payload),
+        media=message.media,
+    )
     if message.location is not None:
         context["location"] = message.location
     if message.event is not None:

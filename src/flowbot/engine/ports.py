@@ -34,7 +34,8 @@ class HttpRequest:
     uri: str
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str | None = None  # "json" / "x-www-form-urlencoded" as in the bot file
-    body: str | None = None
+    # a string after templating, or the object/array the bot file wrote
+    body: str | dict[str, Any] | list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,5 +7,14 @@ real implementations every entry point (`serve`, `chat`, `test`) wires in.
 from __future__ import annotations
 
 from flowbot.integrations.guard import AddressGuard, AddressRefused, refusal_reason
+from flowbot.integrations.http import FetchError, FetchRefused, GuardedHttp, PerNameTransport
 
-__all__ = ["AddressGuard", "AddressRefused", "refusal_reason"]
+__all__ = [
+    "AddressGuard",
+    "AddressRefused",
+    "FetchError",
+    "FetchRefused",
+    "GuardedHttp",
+    "PerNameTransport",
+    "refusal_reason",
+]

@@ -13,7 +13,8 @@ it resolves to, not how it is written.
 
 Refused: loopback, private (RFC 1918, unique-local), link-local, carrier-grade
 NAT (100.64.0.0/10), multicast, unspecified, reserved and documentation
-ranges, and IPv6 forms that embed an IPv4 address (mapped `::ffff:0:0/96`,
+ranges, local-use NAT64 (`64:ff9b:1::/48`), and IPv6 forms that embed an
+IPv4 address (mapped `::ffff:0:0/96`, translated `::ffff:0:0:0/96`,
 compatible `::/96`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) whose IPv4
 address is itself refused. `[fetch] allow = ["127.0.0.1:9000",
 "internal.example"]` lets listed hosts (with or without a port) through.
@@ -58,8 +59,11 @@ _REFUSED_V6 = [
     for net in (
         "::/128",
         "::1/128",
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): translates into the local network
         "100::/64",  # discard
         "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # SRv6 segment identifiers (RFC 9602)
         "fc00::/7",  # unique local
         "fe80::/10",  # link-local
         "fec0::/10",  # site-local (deprecated)
@@ -67,6 +71,7 @@ _REFUSED_V6 = [
     )
 ]
 _MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT IPv4-translated (RFC 2765)
 _COMPATIBLE = ipaddress.ip_network("::/96")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
@@ -100,7 +105,7 @@ def refusal_reason(address: IPAddress) -> str | None:
 def _embedded_v4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address in _MAPPED:
         return address.ipv4_mapped
-    if address in _NAT64 or (address in _COMPATIBLE and int(address) > 1):
+    if address in _NAT64 or address in _TRANSLATED or (address in _COMPATIBLE and int(address) > 1):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address in _SIX_TO_FOUR:
         return address.sixtofour
@@ -129,16 +134,18 @@ def _normal_host(host: str) -> str:
 
 def _parse_allow(entry: str) -> Allowed:
     text = entry.strip()
-    if text.startswith("["):  # [v6]:port
-        host, _, rest = text[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
+    if text.startswith("["):  # [v6] or [v6]:port
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"{entry!r}: expected [address] or [address]:port")
+        port = rest[1:] if rest else None
     elif text.count(":") == 1:
         host, _, port = text.partition(":")
     else:
-        host, port = text, ""
-    if not host or (port and not port.isdigit()):
+        host, port = text, None
+    if not host or (port is not None and not (port.isdigit() and 0 < int(port) < 65536)):
         raise ValueError(f"{entry!r}: expected a host or host:port")
-    return Allowed(_normal_host(host), int(port) if port else None)
+    return Allowed(_normal_host(host), int(port) if port is not None else None)
 
 
 class AddressGuard:

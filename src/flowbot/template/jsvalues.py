@@ -19,6 +19,7 @@ from flowbot.template.jsnumbers import js_to_number as string_to_number
 __all__ = [
     "JS_WHITESPACE",
     "UNDEFINED",
+    "TextObject",
     "Undefined",
     "is_empty",
     "js_number_to_string",
@@ -63,6 +64,17 @@ def to_python(value: Any) -> Any:
     return None if value is UNDEFINED else value
 
 
+class TextObject(dict[str, Any]):
+    """An object that prints as its `text`, as CLOSER's message object does.
+
+    CLOSER exports write `{{message}}` where they mean the user's text (the
+    pingpong fetch export sends `{"query": "{{message}}"}`), while
+    `{{message.payload.flowId}}` reads into it: its `toString()` is the text.
+    """
+
+    __slots__ = ()
+
+
 def js_string(value: Any) -> str:
     """JS `String(value)`, except that null and undefined print as "" (Handlebars)."""
     kind = type(value)
@@ -79,6 +91,9 @@ def js_string(value: Any) -> str:
     if kind is bool:
         return "true" if value else "false"
     if isinstance(value, Mapping):
+        if kind is TextObject:
+            text = value.get("text")
+            return "" if text is None else js_string(text)
         return "[object Object]"
     if isinstance(value, list | tuple):
         return ",".join(js_string(item) for item in value)

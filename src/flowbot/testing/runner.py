@@ -24,6 +24,7 @@ from flowbot.chat.clicks import ClickError
 from flowbot.chat.conversation import Conversation, load_chat_program
 from flowbot.engine import Ports, Program, TurnResult
 from flowbot.format import BotLoadError
+from flowbot.integrations.wiring import world_ports
 from flowbot.testing.matching import Mismatch, check_expect
 from flowbot.testing.schema import Step, TestCase, TestFile, TestFileError, load_test_file
 
@@ -186,6 +187,12 @@ class Runner:
         self.results: list[CaseResult] = []
         self.errors: list[str] = []
 
+    async def run_with_world_ports(self, paths: list[Path]) -> None:
+        """`run`, the bots' fetch nodes and scripts working as on the server (public hosts)."""
+        async with world_ports() as ports:
+            self.ports = ports
+            await self.run(paths)
+
     def program_for(self, test_path: Path, test_file: TestFile) -> Program | None:
         bot_path = (test_path.parent / test_file.bot).resolve()
         if bot_path not in self.programs:
@@ -246,7 +253,7 @@ class Runner:
 def run_conversation_tests(paths: list[Path], *, console: Console | None = None) -> int:
     console = console or Console()
     runner = Runner(console)
-    asyncio.run(runner.run(paths))
+    asyncio.run(runner.run_with_world_ports(paths))
     console.print(runner.summary())
     failed = any(not result.passed for result in runner.results)
     return 1 if failed or runner.errors else 0
