@@ -305,7 +305,9 @@ async def test_openapi_describes_every_route(client: httpx.AsyncClient) -> None:
     routed = set()
     for route in app.routes:
         if isinstance(route, Route) and (
-            route.path.startswith(("/api/bots", "/api/conversations", "/channels", "/healthz"))
+            route.path.startswith(
+                ("/api/bots", "/api/conversations", "/api/handoffs", "/channels", "/healthz")
+            )
         ):
             path = route.path.replace("{bot_id}", "{botId}").replace(
                 "{conversation_id}", "{conversationId}"

@@ -160,7 +160,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         except _BadQuery as error:
             return error_response(request, 422, str(error))
         conversations = await ctx.store.list_conversations(bot_id, limit)
-        return JSONResponse({"conversations": [_summary(c) for c in conversations]})
+        return JSONResponse({"conversations": [conversation_summary(c) for c in conversations]})
 
     async def get_conversation(request: Request) -> Response:
         if (denied := refused(request)) is not None:
@@ -174,7 +174,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         except _BadQuery as error:
             return error_response(request, 422, str(error))
         entries = await ctx.store.transcript(conversation_id, limit)
-        body = _summary(conversation)
+        body = conversation_summary(conversation)
         body["transcript"] = [
             {"direction": e.direction, "message": e.message, "at": e.at.isoformat()}
             for e in entries
@@ -217,11 +217,11 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         except ServiceError as error:
             return error_response(request, error.status, error.message, code=error.code)
         if isinstance(outcome, ChannelTurn):
-            body = _summary(outcome.conversation)
+            body = conversation_summary(outcome.conversation)
             body["replies"] = ran.replies if ran is not None else []
             body["quickReplies"] = ran.quick_replies if ran is not None else []
             return JSONResponse(body)
-        return JSONResponse(_summary(outcome))
+        return JSONResponse(conversation_summary(outcome))
 
     async def send_message(request: Request) -> Response:
         if (denied := refused(request)) is not None:
@@ -236,8 +236,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         if (odd := value_problem(data, max_depth=MAX_BODY_DEPTH)) is not None:
             return error_response(request, 422, f"the body is not one this route takes: {odd}")
         try:
-            messages, quick_replies = _outbound(data)
-        except _Invalid as error:
+            messages, quick_replies = outbound_messages(data)
+        except InvalidBody as error:
             return error_response(request, 422, error.message, error.problems)
         try:
             conversation = await service.existing(conversation_id)
@@ -276,14 +276,14 @@ def request_logger_info(request: Request, message: str) -> None:
     logger.info("%s %s: %s", request.method, request.scope["path"], message)
 
 
-class _Invalid(ValueError):
+class InvalidBody(ValueError):
     def __init__(self, message: str, problems: list[str]) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems
 
 
-def _summary(conversation: Conversation) -> dict[str, Any]:
+def conversation_summary(conversation: Conversation) -> dict[str, Any]:
     state = ConversationState.from_json(conversation.state) if conversation.state else None
     return {
         "id": conversation.id,
@@ -295,6 +295,7 @@ def _summary(conversation: Conversation) -> dict[str, Any]:
         "updatedAt": conversation.updated_at.isoformat(),
         "navigation": None if state is None else state.navigation,
         "params": {} if state is None else dict(state.params),
+        "handoff": None if state is None or state.handoff is None else dict(state.handoff),
     }
 
 
@@ -332,19 +333,19 @@ def _navigation_problems(data: Any) -> list[str]:
     return problems
 
 
-def _outbound(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def outbound_messages(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The messages of a send request: {"message"} | {"messages"} | {"text"}, + quickReplies."""
     if not isinstance(data, dict):
-        raise _Invalid("expected an object", ["$: expected an object"])
+        raise InvalidBody("expected an object", ["$: expected an object"])
     given = [key for key in ("message", "messages", "text") if key in data]
     if len(given) != 1:
-        raise _Invalid(
+        raise InvalidBody(
             'send exactly one of "message" (a Message), "messages" (a list) or "text"',
             [f"$: found {', '.join(given) or 'none of them'}"],
         )
     if "text" in data:
         if not isinstance(data["text"], str) or not data["text"]:
-            raise _Invalid("text must be a non-empty string", ["text: expected a string"])
+            raise InvalidBody("text must be a non-empty string", ["text: expected a string"])
         raw: Any = [{"type": "text", "text": data["text"]}]
         where = "text"
     elif "message" in data:
@@ -371,7 +372,7 @@ def _outbound(data: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         problems.append("messages: at least one message")
     problems.extend(_payload_problems(messages, quick_replies))
     if problems:
-        raise _Invalid("the message does not follow the CLOSER Message schema", problems)
+        raise InvalidBody("the message does not follow the CLOSER Message schema", problems)
     return messages, quick_replies
 
 

@@ -22,11 +22,14 @@ from flowbot.config import Settings
 from flowbot.delivery import ConversationQueues, Transport
 from flowbot.engine import Ports
 from flowbot.events import EventDispatcher
+from flowbot.integrations.wiring import world_ports
+from flowbot.server.agents import agent_routes
 from flowbot.server.api import api_routes
 from flowbot.server.bots import BotRegistry
 from flowbot.server.channel_routes import channel_routes
 from flowbot.server.context import STATIC_DIR, ServerContext
 from flowbot.server.conversations import ConversationService
+from flowbot.server.handoffs import Handoffs
 from flowbot.server.limits import RateLimiter
 from flowbot.server.media import media_routes
 from flowbot.server.messages import MessagesEndpoint
@@ -145,6 +148,17 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if ports is None:
+                # fetch nodes and scripts: the address guard with [fetch] allow
+                service.ports = await stack.enter_async_context(
+                    world_ports(fetch_allow=settings.fetch_allow)
+                )
+            async with serving():
+                yield
+
+    @contextlib.asynccontextmanager
+    async def serving() -> AsyncIterator[None]:
         await store.start()
         await events.start()
         purging = asyncio.create_task(purge_now_and_then())
@@ -188,6 +202,7 @@ def create_app(
         # Starlette re-raises the error after this answer: the ASGI server logs it.
         return JSONResponse({"error": "internal error; see the server log"}, status_code=500)
 
+    handoffs = Handoffs(service, outbound, hub, events, store, bots)
     messages = MessagesEndpoint(ctx)
     app = FlowbotApp(
         messages,
@@ -197,6 +212,7 @@ def create_app(
             *web_routes(ctx, messages),
             *media_routes(ctx),
             *channel_routes(ctx),
+            *agent_routes(ctx, handoffs),
             *api_routes(ctx),
         ],
         lifespan=lifespan,

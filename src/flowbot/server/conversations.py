@@ -129,6 +129,8 @@ class ConversationService:
         self.message_params = message_params or {}
         # new web conversations per client address
         self.open_rate = open_rate
+        # told of every saved turn (the agents' live view of handoffs)
+        self.turn_listeners: list[Callable[[Conversation, InboundMessage, TurnResult], None]] = []
         self.locks = KeyedLocks()
         self._cache = ConversationCache(cache_size)
         # (conversation id, web messageId) → the rendering already answered
@@ -315,9 +317,27 @@ class ConversationService:
             return await self._run(program, cached, message, render(conversation), False, None)
 
     async def _move(self, cached: Cached, position: tuple[Any, Any]) -> Conversation:
+        return await self._update(cached, lambda state: state.with_navigation(*position))
+
+    async def update_state(
+        self, conversation_id: str, change: Callable[[ConversationState], ConversationState]
+    ) -> Conversation:
+        """Save `change(state)` as the conversation's new state, under its lock (no turn runs).
+
+        For what operators and agents do to a conversation: joining or ending
+        a handoff. Raises `NotFound` for an unknown conversation.
+        """
+        conversation = await self.existing(conversation_id)
+        key = (conversation.bot_id, conversation.channel, conversation.user_key)
+        async with self.locks.hold(lock_key(key)):
+            return await self._update(await self._reload(conversation_id), change)
+
+    async def _update(
+        self, cached: Cached, change: Callable[[ConversationState], ConversationState]
+    ) -> Conversation:
         for _ in range(SAVE_ATTEMPTS):
             conversation = cached.conversation
-            state = (cached.state or ConversationState.new()).with_navigation(*position)
+            state = change(cached.state or ConversationState.new())
             state_json = state.to_json()
             try:
                 version = await self.store.save_turn(
@@ -454,6 +474,8 @@ class ConversationService:
                     result.error,
                 )
             self._emit_turn(conversation, inbound, result, created)
+            for listener in self.turn_listeners:
+                listener(conversation, inbound, result)
             return ChannelTurn(conversation, rendered, result, created)
         self.forget(conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")

@@ -16,7 +16,7 @@ import re
 __all__ = ["REDACTED_LOGGERS", "RedactSecrets", "redact", "redact_logs"]
 
 # query parameters whose values are secrets
-_SECRET_QUERY = re.compile(r"((?:^|[?&;])(?:token|api_key|access_token)=)[^&;#\s\"']*", re.I)
+_SECRET_QUERY = re.compile(r"((?:^|[?&;])(?:token|key|api_key|access_token)=)[^&;#\s\"']*", re.I)
 REDACTED_LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error")
 
 

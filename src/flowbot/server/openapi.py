@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 description of the JSON API, the web channel and the webhooks, by hand.
+"""The OpenAPI 3.1 description of the JSON API, the agents' routes, the web channel and the
+webhooks, by hand.
 
 Hand-written rather than generated: the routes are plain Starlette handlers
 that validate their bodies themselves, so a generator would have nothing to
@@ -355,6 +356,21 @@ SCHEMAS: dict[str, Any] = {
             "updatedAt": {"type": "string", "format": "date-time"},
             "navigation": _ref("Navigation"),
             "params": {"type": "object"},
+            "handoff": _nullable(_ref("Handoff")),
+        },
+    },
+    "Handoff": {
+        "type": "object",
+        "description": "The conversation is with a person (a manual node called an agent): "
+        "waiting for one, or with the agent who joined. null once the handoff ends.",
+        "required": ["status", "flowId", "nodeId", "agent", "since"],
+        "properties": {
+            "status": {"enum": ["waiting", "active"]},
+            "flowId": _ID,
+            "nodeId": _ID,
+            "agent": _nullable({"type": "string", "description": "Who joined (active)"}),
+            "since": {"type": "string", "description": "When the user asked (ISO 8601, UTC)"},
+            "joined": {"type": "string", "description": "When the agent joined (ISO 8601, UTC)"},
         },
     },
     "TranscriptEntry": {
@@ -458,6 +474,30 @@ def _api(summary: str, answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
+# The agents' routes open with the API key or the agent key (agent_key), in the same headers.
+_AGENT_SECURED: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {"agentKey": []}]
+_AGENT_DENIED = _error("No API key nor agent key configured, or a wrong or missing key")
+_AGENT_INVALID = _error("The body does not follow the schema; `problems` lists why")
+_AGENT_NOT_JSON = _error("The body is not JSON")
+_AGENT_TOO_LARGE = _error("The body is over 256 KiB")
+_AGENT = {
+    "type": "string",
+    "maxLength": 100,
+    "pattern": _NON_BLANK,
+    "description": "The agent's name, as the user sees it (1 to 100 characters, trimmed)",
+}
+
+
+def _agents(summary: str, answers: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "tags": ["agents"],
+        "security": _AGENT_SECURED,
+        **extra,
+        "responses": {**answers, "403": _AGENT_DENIED},
+    }
+
+
 def _preflight(method: str, *path_parameters: dict[str, Any]) -> dict[str, Any]:
     """The CORS preflight of a route the widget calls from other sites' pages."""
     return {
@@ -514,6 +554,25 @@ _SIGNATURES = [
 ]
 _NO_WEBHOOK = _error("No such bot, or the bot has no settings for this channel")
 _WEBHOOK_TOO_LARGE = _error("The body is over 1 MiB")
+
+
+# What sendMessages (and an agent's reply) takes.
+_SEND: dict[str, Any] = {
+    "type": "object",
+    "description": 'Exactly one of "message", "messages" or "text", and '
+    "quick replies to show with them.",
+    "oneOf": [
+        {"required": ["message"]},
+        {"required": ["messages"]},
+        {"required": ["text"]},
+    ],
+    "properties": {
+        "message": _ref("Message"),
+        "messages": {"type": "array", "minItems": 1, "items": _ref("Message")},
+        "text": {"type": "string", "minLength": 1},
+        "quickReplies": _nullable({"type": "array", "items": _ref("QuickReply")}),
+    },
+}
 
 
 def _conversation_link(operation: str, **parameters: str) -> dict[str, Any]:
@@ -848,24 +907,196 @@ PATHS: dict[str, Any] = {
             },
             operationId="sendMessages",
             parameters=[_CONVERSATION_ID],
+            requestBody=_body(_SEND, example={"text": "An operator will answer you shortly."}),
+        )
+    },
+    # --- the agents' routes (flowbot.server.agents; docs/agents.md) ---
+    "/api/handoffs": {
+        "get": _agents(
+            "List the conversations with a person: waiting for an agent, or with one",
+            {
+                "200": _answer(
+                    "The conversations, longest waiting first",
+                    {
+                        "type": "object",
+                        "required": ["handoffs"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "handoffs": {"type": "array", "items": _ref("Conversation")}
+                        },
+                    },
+                ),
+                "404": _error("No such bot"),
+                "422": _error("status is not waiting or active"),
+            },
+            operationId="listHandoffs",
+            parameters=[
+                {
+                    "name": "botId",
+                    "in": "query",
+                    "required": False,
+                    "description": "One bot's only (default: every bot's)",
+                    "schema": _STRING,
+                },
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "description": "waiting (for an agent) or active (with one); default both",
+                    "schema": {"enum": ["waiting", "active"]},
+                },
+            ],
+        )
+    },
+    "/api/handoffs/events": {
+        "get": {
+            "operationId": "handoffEvents",
+            "summary": "Server-sent events for the agent console: every bot's handoffs, live",
+            "tags": ["agents"],
+            "description": "For EventSource, which cannot send headers: the agent key (or the "
+            "API key) is the `key` query parameter. A comment opens the stream; each event is "
+            "`event: handoff` with `data: {type, botId, conversationId, channel, …}`, type "
+            "one of requested (+ handoff), message (+ message: what the user sent), joined "
+            "(+ agent), agent_message (+ agent, messages) and ended (+ by: user or agent, "
+            "agent); a comment every 15 s keeps it open.",
+            "security": [{"agentKeyQuery": []}],
+            "responses": {
+                "200": _answer("The stream", _TEXT_BODY, "text/event-stream"),
+                "403": _AGENT_DENIED,
+            },
+        }
+    },
+    "/api/conversations/{conversationId}/handoff": {
+        "get": _agents(
+            "Read a conversation with its handoff and its last 200 transcript entries",
+            {
+                "200": _answer(
+                    "The conversation",
+                    {
+                        "allOf": [
+                            _ref("Conversation"),
+                            {
+                                "type": "object",
+                                "required": ["handoff", "transcript"],
+                                "properties": {
+                                    "transcript": {
+                                        "type": "array",
+                                        "items": _ref("TranscriptEntry"),
+                                        "description": "Oldest first; an agent's messages "
+                                        "carry their name as message.agent",
+                                    }
+                                },
+                            },
+                        ]
+                    },
+                ),
+                "404": _error("No such conversation"),
+            },
+            operationId="getHandoff",
+            parameters=[_CONVERSATION_ID],
+        )
+    },
+    "/api/conversations/{conversationId}/handoff/join": {
+        "post": _agents(
+            "Join a conversation waiting for an agent",
+            {
+                "200": _answer(
+                    "Joined: the handoff is active, with this agent", _ref("Conversation")
+                ),
+                "404": _error("No such conversation"),
+                "409": _error(
+                    "The conversation is not waiting for an agent, or another agent has it"
+                ),
+                "400": _AGENT_NOT_JSON,
+                "413": _AGENT_TOO_LARGE,
+                "422": _AGENT_INVALID,
+                "503": _BUSY,
+            },
+            description="The widget shows '<agent> joined the conversation'; the agents' "
+            "stream gets a joined event and the event webhooks "
+            "bot.conversation.agent_joined. Joining again as the same agent is allowed.",
+            parameters=[_CONVERSATION_ID],
+            requestBody=_body(
+                {"type": "object", "required": ["agent"], "properties": {"agent": _AGENT}},
+                example={"agent": "Kim"},
+            ),
+        )
+    },
+    "/api/conversations/{conversationId}/handoff/reply": {
+        "post": _agents(
+            "Send the agent's messages to the user, on the conversation's own channel",
+            {
+                "200": _answer(
+                    "Sent",
+                    {
+                        "type": "object",
+                        "required": ["sent", "delivered"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "sent": {"type": "integer", "minimum": 1},
+                            "delivered": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "web: open widgets reached; Facebook and "
+                                "LINE: 1 once the platform's push API took them",
+                            },
+                        },
+                    },
+                ),
+                "404": _error("No such conversation"),
+                "409": _error(
+                    "This agent has not joined the conversation, or its channel cannot push "
+                    "(KakaoTalk)"
+                ),
+                "400": _AGENT_NOT_JSON,
+                "413": _AGENT_TOO_LARGE,
+                "422": _AGENT_INVALID,
+                "502": _error("The platform refused the message"),
+                "503": _BUSY,
+            },
+            description="Like sendMessages, from the agent who joined: the messages are kept "
+            "in the transcript with the agent's name, and the widget shows them under it.",
+            parameters=[_CONVERSATION_ID],
+            requestBody=_body(
+                {
+                    **_SEND,
+                    "required": ["agent"],
+                    "properties": {"agent": _AGENT, **_SEND["properties"]},
+                    "description": 'The agent, and exactly one of "message", "messages" or '
+                    '"text" (quickReplies are checked, not sent).',
+                },
+                example={"agent": "Kim", "text": "Hi, I am Kim. How can I help?"},
+            ),
+        )
+    },
+    "/api/conversations/{conversationId}/handoff/end": {
+        "post": _agents(
+            "End the handoff: the bot answers again, from a flow if one is given",
+            {
+                "200": _answer("Ended: handoff is null", _ref("Conversation")),
+                "404": _error("No such conversation, or its bot has no such flow or node"),
+                "409": _error("The conversation is not with an agent (nor waiting for one)"),
+                "400": _AGENT_NOT_JSON,
+                "413": _AGENT_TOO_LARGE,
+                "422": _AGENT_INVALID,
+                "502": _error("flowId: the platform refused the flow's replies"),
+                "503": _BUSY,
+            },
+            description="Without flowId the conversation waits for the user's next message, "
+            "which starts where a finished run does. With flowId (and nodeId) the bot runs "
+            "that flow at once and its replies go to the user (like changeNavigation with "
+            "run). Any agent may end a handoff, and so may an agent who never joined.",
+            parameters=[_CONVERSATION_ID],
             requestBody=_body(
                 {
                     "type": "object",
-                    "description": 'Exactly one of "message", "messages" or "text", and '
-                    "quick replies to show with them.",
-                    "oneOf": [
-                        {"required": ["message"]},
-                        {"required": ["messages"]},
-                        {"required": ["text"]},
-                    ],
                     "properties": {
-                        "message": _ref("Message"),
-                        "messages": {"type": "array", "minItems": 1, "items": _ref("Message")},
-                        "text": {"type": "string", "minLength": 1},
-                        "quickReplies": _nullable({"type": "array", "items": _ref("QuickReply")}),
+                        "agent": _nullable(_AGENT),
+                        "flowId": _nullable(_REQUEST_ID),
+                        "nodeId": _nullable(_REQUEST_ID),
                     },
                 },
-                example={"text": "An operator will answer you shortly."},
+                example={"agent": "Kim", "flowId": 2},
             ),
         )
     },
@@ -897,7 +1128,9 @@ OPENAPI: dict[str, Any] = {
             "Run CLOSER chatbot flows. The JSON API (/api) needs the API key configured "
             "as api_key in flowbot.toml or FLOWBOT_API_KEY; without one it answers 403. "
             "The web channel (/channels/web) is public and protected per conversation "
-            "by the token its first answer carries. A method a path does not take is "
+            "by the token its first answer carries. The agents' routes (/api/handoffs, "
+            "/api/conversations/{id}/handoff…) also open with the agent key (agent_key), "
+            "which opens nothing else. A method a path does not take is "
             "answered 405 with Allow; a path no route serves (an id with an encoded '/') "
             "is answered 404 Not Found in plain text."
         ),
@@ -906,6 +1139,20 @@ OPENAPI: dict[str, Any] = {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "The API key"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "agentKey": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-API-Key",
+                "description": "The agent key (agent_key in flowbot.toml; also taken as "
+                "'Authorization: Bearer <key>'): it opens the agents' routes only",
+            },
+            "agentKeyQuery": {
+                "type": "apiKey",
+                "in": "query",
+                "name": "key",
+                "description": "The agent key or the API key, for EventSource (which sends no "
+                "headers); it never reaches a log line",
+            },
             "conversationToken": {
                 "type": "http",
                 "scheme": "bearer",

@@ -152,7 +152,11 @@ class Outbound:
         return await self.transport.deliver(CHANNELS[channel], settings, rendered.calls, what)
 
     async def send(
-        self, conversation: Conversation, rendered: Rendered, source: str = "api"
+        self,
+        conversation: Conversation,
+        rendered: Rendered,
+        source: str = "api",
+        agent: str | None = None,
     ) -> int:
         """Reach the conversation outside a turn; how many clients or platforms took it.
 
@@ -160,7 +164,10 @@ class Outbound:
         a refusal by the platform raises `DeliveryFailed`.
         """
         if rendered.answer is not None:
-            return self.hub.publish(conversation.id, {**rendered.answer, "source": source})
+            event = {**rendered.answer, "source": source}
+            if agent is not None:
+                event["agent"] = agent  # the widget shows who wrote
+            return self.hub.publish(conversation.id, event)
         if not rendered.calls:
             return 0
         what = f"conversation {conversation.id}"

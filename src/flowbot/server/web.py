@@ -25,7 +25,7 @@ from flowbot.server.errors import ServiceError
 from flowbot.server.http import error_response
 from flowbot.server.messages import MessagesEndpoint
 
-__all__ = ["web_routes"]
+__all__ = ["EventStream", "static_file", "web_routes"]
 
 logger = logging.getLogger("flowbot.server")
 
@@ -59,16 +59,16 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
             return error_response(
                 request, 503, "too many open event streams: try again later", headers=RETRY_SOON
             )
-        return _EventStream(_events(ctx, conversation.id))
+        return EventStream(_events(ctx, conversation.id))
 
     async def chat_page(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
         if bot_id not in ctx.bots:
             return PlainTextResponse(f"No bot {bot_id!r} here.", status_code=404)
-        return _static_file(ctx, "chat.html", "text/html; charset=utf-8")
+        return static_file(ctx, "chat.html", "text/html; charset=utf-8")
 
     async def widget_script(request: Request) -> Response:
-        return _static_file(ctx, "widget.js", "text/javascript; charset=utf-8")
+        return static_file(ctx, "widget.js", "text/javascript; charset=utf-8")
 
     origins = ctx.settings.web_allowed_origins
     return [
@@ -121,7 +121,7 @@ def _cross_origin_route(
     return Route(path, cors, methods=[method, "OPTIONS"])
 
 
-class _EventStream(Response):
+class EventStream(Response):
     """A text/event-stream response that ends when the client goes away.
 
     Written out rather than StreamingResponse so that the body generator is
@@ -179,7 +179,7 @@ def _static_app(directory: Path) -> ASGIApp:
     return PlainTextResponse("Not Found", status_code=404)
 
 
-def _static_file(ctx: ServerContext, name: str, media_type: str) -> Response:
+def static_file(ctx: ServerContext, name: str, media_type: str) -> Response:
     path = ctx.static_dir / name
     if not path.is_file():
         logger.error("widget file %s is missing", path)

@@ -95,7 +95,7 @@ class ManualHandler(NodeHandler):
             "flowId": node.flow.id,
             "nodeId": node.id,
             "agent": None,
-            "since": run.ports.now().isoformat(timespec="seconds"),
+            "since": run.ports.now().isoformat(timespec="milliseconds"),
         }
         return NodeOutcome("wait", detail={"handoff": "waiting", "messages": shown})
 

@@ -69,6 +69,10 @@
   --fb-media-bg: linear-gradient(135deg, #272b45, #1f2233);
   --fb-notice-bg: #3a2f10;
   --fb-notice-text: #ffe08a;
+  --fb-agent-bg: #0f2a22;
+  --fb-agent-border: #1f6f55;
+  --fb-agent-text: #d7f5e9;
+  --fb-agent-name: #6ee7b7;
   --fb-error: #ff8a80;
   --fb-shadow: none;
   --fb-panel-shadow: 0 12px 48px rgba(0, 0, 0, 0.6);
@@ -96,6 +100,10 @@
   --fb-media-bg: linear-gradient(135deg, #e0e7ff, #f5f3ff);
   --fb-notice-bg: #fff4d6;
   --fb-notice-text: #6b4e00;
+  --fb-agent-bg: #e7f8f1;
+  --fb-agent-border: #9bdcc3;
+  --fb-agent-text: #0b3b2c;
+  --fb-agent-name: #047857;
   --fb-error: #c62828;
   --fb-radius: 18px;
   --fb-card-radius: 16px;
@@ -216,6 +224,18 @@
 .fb-root .fb-bubble.fb-bot {
   background: var(--fb-bot-bg); color: var(--fb-bot-text); box-shadow: var(--fb-shadow);
   border: 1px solid var(--fb-border); border-bottom-left-radius: 6px;
+}
+/* A person (an agent) writing in the bot's place: their name above, their own colour. */
+.fb-root .fb-agent-name {
+  font-size: 12px; font-weight: 650; color: var(--fb-agent-name); margin: 0 0 3px 10px;
+}
+.fb-root .fb-bubble.fb-bot.fb-agent, .fb-root .fb-card.fb-agent, .fb-root .fb-agent .fb-card {
+  background: var(--fb-agent-bg); color: var(--fb-agent-text); border-color: var(--fb-agent-border);
+}
+.fb-root .fb-row-event { align-items: center; margin: 10px 0; }
+.fb-root .fb-event {
+  font-size: 12.5px; color: var(--fb-muted); text-align: center; padding: 2px 12px;
+  overflow-wrap: anywhere;
 }
 .fb-root .fb-bubble.fb-user {
   background: var(--fb-user-bg); color: var(--fb-user-text); padding: 9px 14px;
@@ -487,6 +507,11 @@
     } catch {
       return null;
     }
+  }
+
+  // An agent's name as the server sends it: a short, non-blank string, else "".
+  function agentName(value) {
+    return typeof value === "string" ? value.trim().slice(0, 100) : "";
   }
 
   function mediaKind(contentType) {
@@ -1134,7 +1159,10 @@
           return;
         }
         if (!data || typeof data !== "object") return;
-        this.enqueueReplies(data.replies, data.quickReplies);
+        // An agent's messages carry their name; `joined` says one took the conversation.
+        const agent = data.source === "agent" ? agentName(data.agent) : "";
+        if (agent && data.joined === true) this.enqueueNotice(`${agent} joined the conversation`);
+        this.enqueueReplies(data.replies, data.quickReplies, { agent });
         if (!this.isOpen() && this.unread) this.unread.hidden = false;
       });
       source.addEventListener("error", () => {
@@ -1219,7 +1247,7 @@
 
     // -- rendering replies, one after another, honouring each reply's delay
 
-    enqueueReplies(replies, quickReplies, { instant = false } = {}) {
+    enqueueReplies(replies, quickReplies, { instant = false, agent = "" } = {}) {
       const list = Array.isArray(replies) ? replies : [];
       const quick = Array.isArray(quickReplies) ? quickReplies : [];
       this.renderChain = this.renderChain
@@ -1235,8 +1263,9 @@
               this.delaying = false;
               this.updateTyping();
             }
-            this.showReply(reply, !instant);
-            this.record({ from: "bot", message: reply });
+            // an agent's reply is shown (and restored) under their name
+            this.showReply(reply, !instant, agent);
+            this.record(agent ? { from: "bot", message: reply, agent } : { from: "bot", message: reply });
           }
           if (list.length || quick.length) {
             this.conversation.quickReplies = quick;
@@ -1248,6 +1277,23 @@
       return this.renderChain;
     }
 
+    // A line between the bubbles ("Kim joined the conversation"), in turn with the replies.
+    enqueueNotice(text) {
+      this.renderChain = this.renderChain
+        .then(() => {
+          this.showNotice(text, true);
+          this.record({ from: "event", text });
+        })
+        .catch((error) => console.error("flowbot: cannot show a notice", error));
+      return this.renderChain;
+    }
+
+    showNotice(text, animate) {
+      const line = textEl("div", "fb-event", text);
+      line.setAttribute("data-testid", "flowbot-event");
+      this.appendRow(line, "event", { animate });
+    }
+
     restoreTranscript() {
       for (const entry of this.conversation.transcript) {
         if (!entry || typeof entry !== "object") continue;
@@ -1256,7 +1302,9 @@
           bubble.setAttribute("data-testid", "flowbot-user-bubble");
           this.appendRow(bubble, "user", { animate: false });
         } else if (entry.from === "bot" && entry.message && typeof entry.message === "object") {
-          this.showReply(entry.message, false);
+          this.showReply(entry.message, false, agentName(entry.agent));
+        } else if (entry.from === "event" && typeof entry.text === "string") {
+          this.showNotice(entry.text, false);
         }
       }
       this.showQuickReplies(this.conversation.quickReplies);
@@ -1264,14 +1312,34 @@
       this.scrollToBottom();
     }
 
-    showReply(message, animate) {
+    // `agent`: the name of the person who wrote it (an agent), "" for the bot.
+    showReply(message, animate, agent) {
       let node = null;
       try {
         node = this.renderMessage(message);
       } catch (error) {
         console.error("flowbot: cannot render a message", error, message);
       }
-      if (node) this.appendRow(node, "bot", { animate });
+      if (!node) return;
+      if (!agent) {
+        this.appendRow(node, "bot", { animate });
+        return;
+      }
+      node.classList.add("fb-agent");
+      node.setAttribute("data-agent", agent);
+      const previous = this.list.lastElementChild;
+      const sameAgent =
+        previous && previous.classList.contains("fb-row-agent") && previous.getAttribute("data-agent") === agent;
+      const row = this.appendRow(node, "bot", { animate });
+      row.classList.add("fb-row-agent");
+      row.setAttribute("data-agent", agent);
+      row.setAttribute("role", "group");
+      row.setAttribute("aria-label", `${agent} (agent)`);
+      if (sameAgent) return; // one name over a run of the same person's messages
+      const name = textEl("div", "fb-agent-name", agent);
+      name.setAttribute("aria-hidden", "true"); // the row's label says it
+      name.setAttribute("data-testid", "flowbot-agent-name");
+      row.insertBefore(name, node);
     }
 
     renderMessage(message) {
