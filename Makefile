@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 EXAMPLE ?= examples/pokemon.yaml
 
-.PHONY: run test install dev lint typecheck node-deps browser bench clean
+.PHONY: run test install dev lint typecheck node-deps sandbox-deps bubblewrap browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,25 @@ tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --silent
 node-deps: tests/js/node_modules/.package-lock.json
 
+# The npm libraries CLOSER preinstalls for `sandbox` scripts (request, axios,
+# lodash, moment, ...), pinned by their package-lock.json and found through
+# NODE_PATH; nothing to install where node is absent (no nodejs runtime then).
+SANDBOX_NODE := src/flowbot/integrations/sandbox/node
+$(SANDBOX_NODE)/node_modules/.package-lock.json: $(SANDBOX_NODE)/package-lock.json
+	cd $(SANDBOX_NODE) && npm ci --no-audit --no-fund --silent
+ifneq ($(shell command -v node 2>/dev/null),)
+sandbox-deps: $(SANDBOX_NODE)/node_modules/.package-lock.json
+else
+sandbox-deps:
+endif
+
+# Debian's bubblewrap, so the sandbox tests run scripts in both modes (with it:
+# no network but the egress proxy, a read-only system; without: limits only).
+bubblewrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap for the sandbox tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; }
+
 # Debian's chromium for the Playwright widget test (Playwright's own browser
 # download cannot be used here).
 browser:
@@ -42,10 +61,10 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy --strict src/flowbot
 
-run: install
+run: install sandbox-deps
 	$(BIN)/flowbot serve $(EXAMPLE) --port $(PORT) --db sqlite:///flowbot.db
 
-test: dev node-deps browser lint typecheck
+test: dev node-deps sandbox-deps bubblewrap browser lint typecheck
 	$(BIN)/pytest -q
 
 bench: dev
@@ -55,6 +74,7 @@ bench: dev
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/breakdown.py
 	$(BIN)/python bench/channels.py
+	$(BIN)/python bench/nodes.py
 
 clean:
-	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) tests/js/node_modules $(SANDBOX_NODE)/node_modules .pytest_cache .mypy_cache test-artifacts

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from flowbot.integrations.guard import AddressGuard, AddressRefused, refusal_reason
 from flowbot.integrations.http import FetchError, FetchRefused, GuardedHttp, PerNameTransport
+from flowbot.integrations.sandbox import EgressProxy, ProcessSandbox, SandboxError, SandboxLimits
 
 __all__ = [
     "AddressGuard",
     "AddressRefused",
+    "EgressProxy",
     "FetchError",
     "FetchRefused",
     "GuardedHttp",
     "PerNameTransport",
+    "ProcessSandbox",
+    "SandboxError",
+    "SandboxLimits",
     "refusal_reason",
 ]

@@ -10,35 +10,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Iterable
 
-from flowbot.engine import Ports, ScriptRequest, ScriptResult
+from flowbot.engine import Ports
 from flowbot.integrations.guard import AddressGuard
 from flowbot.integrations.http import GuardedHttp
 from flowbot.integrations.sandbox import ProcessSandbox
 
-__all__ = ["LazySandbox", "world_ports"]
-
-
-class LazySandbox:
-    """The script runner, started on the first script: most bots never run one.
-
-    Starting it probes the runtimes and bubblewrap (a few child processes),
-    which every `flowbot chat`, `flowbot test` and server start would pay
-    otherwise.
-    """
-
-    def __init__(self, sandbox: ProcessSandbox) -> None:
-        self.sandbox = sandbox
-        self._started = False
-
-    async def run(self, request: ScriptRequest) -> ScriptResult:
-        if not self._started:
-            await self.sandbox.start()
-            self._started = True
-        return await self.sandbox.run(request)
-
-    async def close(self) -> None:
-        if self._started:
-            await self.sandbox.close()
+__all__ = ["world_ports"]
 
 
 @contextlib.asynccontextmanager
@@ -48,7 +25,9 @@ async def world_ports(
     """Ports with HTTP (one shared client) and, unless `scripts` is False, the script runner."""
     guard = AddressGuard(fetch_allow)
     client = GuardedHttp.default_client()
-    sandbox = LazySandbox(ProcessSandbox(guard)) if scripts else None
+    # started on its first script (ProcessSandbox.run): most bots never run one, and
+    # starting probes the runtimes and bubblewrap
+    sandbox = ProcessSandbox(guard) if scripts else None
     try:
         yield Ports(http=GuardedHttp(client, guard), script=sandbox)
     finally:

@@ -387,6 +387,11 @@ def _pydantic_problems(error: ValidationError, where: str, *, single: bool) -> l
     return lines
 
 
+def _list(item: Any, key: str) -> list[Any]:
+    value = item.get(key) if isinstance(item, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def _payload_problems(
     messages: list[dict[str, Any]], quick_replies: list[dict[str, Any]]
 ) -> list[str]:
@@ -396,15 +401,16 @@ def _payload_problems(
     ]
     for m, message in enumerate(messages):
         buttons.extend(
-            (f"messages[{m}].buttons[{b}]", x) for b, x in enumerate(message.get("buttons") or [])
+            (f"messages[{m}].buttons[{b}]", x) for b, x in enumerate(_list(message, "buttons"))
         )
-        for c, card in enumerate(message.get("cards") or []):
+        for c, card in enumerate(_list(message, "cards")):
             buttons.extend(
                 (f"messages[{m}].cards[{c}].buttons[{b}]", x)
-                for b, x in enumerate(card.get("buttons") or [])
+                for b, x in enumerate(_list(card, "buttons"))
             )
     for where, button in buttons:
-        payload = button.get("payload")
+        # (extra keys are kept as given: a text message's "cards" may hold anything)
+        payload = button.get("payload") if isinstance(button, dict) else None
         if isinstance(payload, str) and len(payload) > MAX_PAYLOAD_CHARS:
             problems.append(f"{where}.payload: {len(payload)} characters, at most 1000")
     return problems
