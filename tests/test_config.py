@@ -248,3 +248,36 @@ def test_config_errors_say_what_is_wrong(tmp_path: Path, text: str, message: str
     config.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_config(config, environ={})
+
+
+def test_fetch_and_sandbox_settings(tmp_path: Path) -> None:
+    (tmp_path / "bot.yaml").write_text("flows: []")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        '[bots.b]\npath = "bot.yaml"\n'
+        '[fetch]\nallow = ["127.0.0.1:9000", "internal.example"]\n'
+        '[sandbox]\nmode = "bwrap"\n'
+    )
+    settings = load_config(config, environ={})
+    assert settings.fetch_allow == ("127.0.0.1:9000", "internal.example")
+    assert settings.sandbox_mode == "bwrap"
+    config.write_text('[bots.b]\npath = "bot.yaml"\n')
+    plain = load_config(config, environ={})
+    assert (plain.fetch_allow, plain.sandbox_mode) == ((), "auto")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[sandbox]\nmode = "docker"\n', "sandbox.mode: expected one of auto, bwrap, process, off"),
+        ("[sandbox]\nlimit = 3\n", r"expected a \[sandbox\] table"),
+        ('[fetch]\nallow = "127.0.0.1"\n', "fetch.allow: expected a list"),
+        ('[fetch]\nallow = ["http://x/"]\n', "fetch.allow: "),
+    ],
+)
+def test_bad_fetch_and_sandbox_settings(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / "bot.yaml").write_text("flows: []")
+    config = tmp_path / "flowbot.toml"
+    config.write_text('[bots.b]\npath = "bot.yaml"\n' + table)
+    with pytest.raises(ConfigError, match=message):
+        load_config(config, environ={})

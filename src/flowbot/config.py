@@ -28,6 +28,9 @@ A config file looks like::
     [fetch]                                # where fetch nodes and scripts may go
     allow = ["127.0.0.1:9000", "internal.example"]   # besides public addresses
 
+    [sandbox]                              # how sandbox node scripts run (docs/nodes.md)
+    mode = "auto"                          # auto, bwrap (refuse to start without it), process, off
+
     [[webhooks]]
     url = "https://example.com/hooks/flowbot"
     secret = "${FLOWBOT_WEBHOOK_SECRET}"
@@ -46,7 +49,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 
@@ -57,6 +60,7 @@ __all__ = [
     "EVENT_TYPES",
     "BotSource",
     "ConfigError",
+    "SandboxSetting",
     "Settings",
     "WebhookConfig",
     "bot_id_of",
@@ -84,6 +88,8 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _PER = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[^/\s:\[\]]+)(:[0-9]{1,5})?")
 BOT_SUFFIXES = (".bot.json", ".flow.json", ".json", ".yaml", ".yml")
+SandboxSetting = Literal["auto", "bwrap", "process", "off"]
+SANDBOX_SETTINGS: tuple[SandboxSetting, ...] = ("auto", "bwrap", "process", "off")
 KNOWN_CHANNELS = ("web", "facebook", "line", "kakao", "navertalk")
 
 
@@ -140,6 +146,10 @@ class Settings:
     web_streams: int = 1000
     # Hosts (or host:port) fetch nodes and scripts may reach besides public addresses
     fetch_allow: tuple[str, ...] = ()
+    # How sandbox scripts run: "auto" (bubblewrap when it works here, else a plain
+    # child process), "bwrap" (the server refuses to start without it), "process",
+    # or "off" (no scripts: a sandbox node fails with the error message)
+    sandbox_mode: SandboxSetting = "auto"
     # This server's public address: root-relative URIs in replies (a bot's own
     # media, `/media/<bot>/…`) become absolute on it for the messengers
     web_public_url: str | None = None
@@ -201,6 +211,7 @@ def load_config(
         "webhooks",
         "web",
         "fetch",
+        "sandbox",
     }
     unknown = set(data) - known
     if unknown:
@@ -227,6 +238,7 @@ def load_config(
         channels=_channels(data.get("channels"), path),
         access_log=access_log,
         fetch_allow=_fetch_allow(data.get("fetch"), path),
+        sandbox_mode=_sandbox_mode(data.get("sandbox"), path),
         **_web(data.get("web"), path),
     )
 
@@ -340,6 +352,19 @@ def _fetch_allow(value: Any, path: Path) -> tuple[str, ...]:
     except ValueError as error:
         raise ConfigError(f"{path}: fetch.allow: {error}") from None
     return tuple(allow)
+
+
+def _sandbox_mode(value: Any, path: Path) -> SandboxSetting:
+    if value is None:
+        return "auto"
+    if not isinstance(value, dict) or set(value) - {"mode"}:
+        raise ConfigError(f'{path}: sandbox: expected a [sandbox] table with mode = "auto"')
+    mode = value.get("mode", "auto")
+    if mode not in SANDBOX_SETTINGS:
+        raise ConfigError(
+            f"{path}: sandbox.mode: expected one of {', '.join(SANDBOX_SETTINGS)}, got {mode!r}"
+        )
+    return cast(SandboxSetting, mode)
 
 
 def _duration(value: Any, where: str) -> float:

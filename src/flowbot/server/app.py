@@ -152,7 +152,9 @@ def create_app(
             if ports is None:
                 # fetch nodes and scripts: the address guard with [fetch] allow
                 service.ports = await stack.enter_async_context(
-                    world_ports(fetch_allow=settings.fetch_allow)
+                    world_ports(
+                        fetch_allow=settings.fetch_allow, sandbox_mode=settings.sandbox_mode
+                    )
                 )
             async with serving():
                 yield
