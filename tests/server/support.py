@@ -89,3 +89,43 @@ class Conversation:
             json={"userKey": self.user_key, **fields},
             headers=headers,
         )
+
+
+# a bot with a manual node (test_handoffs, the agent console's browser test)
+HELP_DESK_BOT = """
+title: Help desk
+flows:
+  - id: 1
+    title: Main
+    data: {entry: 1}
+    nodes:
+      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
+      - id: 2
+        type: response
+        data: {message: {type: text, text: "Hi! Type 'agent' to talk to a person."}}
+        next: [{nodeId: 3}]
+      - id: 3
+        type: keyboard
+        data: {type: text}
+        next:
+          - {nodeId: 4, where: {message: {equals: agent}}}
+          - {nodeId: 6}
+      - id: 4
+        type: manual
+        data: {messages: "Calling an agent… (type 취소 to cancel)"}
+        next: [{nodeId: 5}]
+      - id: 5
+        type: response
+        data: {message: {type: text, text: "Cancelled."}}
+        next: [{nodeId: 3}]
+      - id: 6
+        type: response
+        data: {message: {type: text, text: "I am just a bot."}}
+        next: [{nodeId: 3}]
+  - id: 2
+    title: Survey
+    data: {entry: 1}
+    nodes:
+      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
+      - {id: 2, type: response, data: {message: {type: text, text: "How did we do?"}}}
+"""

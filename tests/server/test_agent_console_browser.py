@@ -14,7 +14,6 @@ test-artifacts/.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,79 +23,28 @@ import pytest
 
 from flowbot.config import BotSource, Settings
 
-from .test_widget_browser import (
+from .browsing import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     WAIT_MS,
     InProcessServer,
-    _loopback,
-    _new_context,
+    launched_chromium,
+    loopback,
+    new_context,
 )
+from .support import HELP_DESK_BOT
 
 pytestmark = pytest.mark.browser
 
 API_KEY = "console-api-key"
 AGENT_KEY = "console-agent-key"
 
-# tests/server/test_handoffs.py's help desk
-BOT = """
-title: Help desk
-flows:
-  - id: 1
-    title: Main
-    data: {entry: 1}
-    nodes:
-      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
-      - id: 2
-        type: response
-        data: {message: {type: text, text: "Hi! Type 'agent' to talk to a person."}}
-        next: [{nodeId: 3}]
-      - id: 3
-        type: keyboard
-        data: {type: text}
-        next:
-          - {nodeId: 4, where: {message: {equals: agent}}}
-          - {nodeId: 6}
-      - id: 4
-        type: manual
-        data: {messages: "Calling an agent… (type 취소 to cancel)"}
-        next: [{nodeId: 5}]
-      - id: 5
-        type: response
-        data: {message: {type: text, text: "Cancelled."}}
-        next: [{nodeId: 3}]
-      - id: 6
-        type: response
-        data: {message: {type: text, text: "I am just a bot."}}
-        next: [{nodeId: 3}]
-  - id: 2
-    title: Survey
-    data: {entry: 1}
-    nodes:
-      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
-      - {id: 2, type: response, data: {message: {type: text, text: "How did we do?"}}}
-"""
 WELCOME = "Hi! Type 'agent' to talk to a person."
 CALLING = "Calling an agent… (type 취소 to cancel)"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if os.environ.get("FLOWBOT_SKIP_BROWSER") == "1":
-        pytest.skip("FLOWBOT_SKIP_BROWSER=1: the real-browser tests are skipped")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium "
-            "(or set FLOWBOT_SKIP_BROWSER=1 to skip the browser tests knowingly)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launched_chromium("agent console")
 
 
 @pytest.fixture
@@ -104,7 +52,7 @@ def desk(tmp_path: Path) -> Iterator[InProcessServer]:
     """The help desk on its own server and database, per test."""
     folder = tmp_path
     bot = folder / "desk.yaml"
-    bot.write_text(BOT, encoding="utf-8")
+    bot.write_text(HELP_DESK_BOT, encoding="utf-8")
     server = InProcessServer(
         Settings(
             bots=[BotSource("desk", bot)],
@@ -143,8 +91,8 @@ def test_an_agent_takes_a_widget_conversation_live(browser: Any, desk: InProcess
     errors: list[str] = []
     blocked: list[str] = []
     requests: list[str] = []
-    visitor = _new_context(browser, blocked, viewport={"width": 420, "height": 820})
-    agents = _new_context(browser, blocked, viewport={"width": 1280, "height": 820})
+    visitor = new_context(browser, blocked, viewport={"width": 420, "height": 820})
+    agents = new_context(browser, blocked, viewport={"width": 1280, "height": 820})
     try:
         console = _page(agents, errors)
         chat = _page(visitor, errors)
@@ -235,7 +183,7 @@ def test_an_agent_takes_a_widget_conversation_live(browser: Any, desk: InProcess
     assert not errors, f"JavaScript errors: {errors}"
     # Everything ran on loopback: nothing else was even attempted.
     assert blocked == []
-    assert requests and all(_loopback(url) for url in requests), requests
+    assert requests and all(loopback(url) for url in requests), requests
 
 
 def _ask_for_an_agent(client: httpx.Client, name: str, *more: str) -> str:
@@ -268,7 +216,7 @@ def test_the_agent_key_on_a_phone(browser: Any, desk: InProcessServer) -> None:
     errors: list[str] = []
     blocked: list[str] = []
     streams: list[str] = []
-    context = _new_context(
+    context = new_context(
         browser,
         blocked,
         viewport={"width": 390, "height": 844},

@@ -14,54 +14,16 @@ import pytest
 from flowbot.config import BotSource, Settings
 from flowbot.server import create_app
 
-from .support import API_KEY, Conversation, texts, uvicorn_server
+from .support import API_KEY, HELP_DESK_BOT, Conversation, texts, uvicorn_server
 
 API = {"Authorization": f"Bearer {API_KEY}"}
 AGENT_KEY = "agent-key"
-
-BOT = """
-title: Help desk
-flows:
-  - id: 1
-    title: Main
-    data: {entry: 1}
-    nodes:
-      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
-      - id: 2
-        type: response
-        data: {message: {type: text, text: "Hi! Type 'agent' to talk to a person."}}
-        next: [{nodeId: 3}]
-      - id: 3
-        type: keyboard
-        data: {type: text}
-        next:
-          - {nodeId: 4, where: {message: {equals: agent}}}
-          - {nodeId: 6}
-      - id: 4
-        type: manual
-        data: {messages: "Calling an agent… (type 취소 to cancel)"}
-        next: [{nodeId: 5}]
-      - id: 5
-        type: response
-        data: {message: {type: text, text: "Cancelled."}}
-        next: [{nodeId: 3}]
-      - id: 6
-        type: response
-        data: {message: {type: text, text: "I am just a bot."}}
-        next: [{nodeId: 3}]
-  - id: 2
-    title: Survey
-    data: {entry: 1}
-    nodes:
-      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}
-      - {id: 2, type: response, data: {message: {type: text, text: "How did we do?"}}}
-"""
 
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Settings:
     bot = tmp_path / "desk.yaml"
-    bot.write_text(BOT, encoding="utf-8")
+    bot.write_text(HELP_DESK_BOT, encoding="utf-8")
     return Settings(
         bots=[BotSource("desk", bot)],
         database=f"sqlite:///{tmp_path / 'flowbot.db'}",

@@ -15,7 +15,6 @@ import contextlib
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,32 +22,27 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from flowbot.config import BotSource, Settings
-from flowbot.server import create_app
+
+from .browsing import (
+    ARTIFACTS,
+    WAIT_MS,
+    InProcessServer,
+    free_port,
+    launched_chromium,
+    loopback,
+    new_context,
+)
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "pokemon.yaml"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 API_KEY = "widget-test-key"
-WAIT_MS = 10_000
 
 WELCOME = "Welcome to the world of Pokémon!\nPick the partner who will travel with you."
 CHOSEN = "Charmander! An excellent choice."
@@ -60,7 +54,7 @@ class ServerProcess:
     """`flowbot serve` in a subprocess; stop() and start() again keep port and database."""
 
     def __init__(self, db_path: Path, log_path: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.db_path = db_path
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -126,39 +120,6 @@ class ServerProcess:
         return result
 
 
-class InProcessServer:
-    """The app of `settings` on uvicorn in a thread: for settings `flowbot serve` cannot set."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("the in-process flowbot server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @contextlib.contextmanager
 def _serve_page(html: str) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 answering every GET with `html`; yields its base URL."""
@@ -185,29 +146,9 @@ def _serve_page(html: str) -> Iterator[str]:
         httpd.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if os.environ.get("FLOWBOT_SKIP_BROWSER") == "1":
-        pytest.skip("FLOWBOT_SKIP_BROWSER=1: the real-browser widget tests are skipped")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium "
-            "(or set FLOWBOT_SKIP_BROWSER=1 to skip the browser tests knowingly)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    yield from launched_chromium("widget")
 
 
 @pytest.fixture(scope="module")
@@ -219,26 +160,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process.stop()
 
 
-def _loopback(url: str) -> bool:
-    return urlsplit(url).hostname == "127.0.0.1"
-
-
-def _new_context(browser: Any, blocked: list[str] | None = None, **options: Any) -> Any:
-    """A browser context that aborts every request to a host other than 127.0.0.1.
-
-    The aborted URLs are appended to `blocked`.
-    """
-    context = browser.new_context(**options)
-    aborted = blocked if blocked is not None else []
-
-    def abort(route: Any) -> None:
-        aborted.append(route.request.url)
-        route.abort("blockedbyclient")
-
-    context.route(lambda url: not _loopback(url), abort)
-    return context
-
-
 @pytest.fixture
 def blocked() -> list[str]:
     """The URLs the `page` fixture's context aborted: any that is not on 127.0.0.1."""
@@ -247,7 +168,7 @@ def blocked() -> list[str]:
 
 @pytest.fixture
 def page(browser: Any, blocked: list[str]) -> Iterator[Any]:
-    context = _new_context(browser, blocked, viewport={"width": 1280, "height": 860})
+    context = new_context(browser, blocked, viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     errors: list[str] = []
@@ -351,7 +272,7 @@ def test_pokemon_in_the_chat_page(page: Any, server: ServerProcess, blocked: lis
 
     # The whole demo ran on loopback: nothing else was even attempted.
     assert blocked == []
-    assert requests and all(_loopback(url) for url in requests), requests
+    assert requests and all(loopback(url) for url in requests), requests
 
 
 def test_pushed_messages_render_every_message_kind_safely(page: Any, server: ServerProcess) -> None:
@@ -439,7 +360,7 @@ def test_pushed_messages_render_every_message_kind_safely(page: Any, server: Ser
 def test_phone_viewport_and_query_params(browser: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
-    context = _new_context(
+    context = new_context(
         browser,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
@@ -478,7 +399,7 @@ def test_embedded_launcher(browser: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
     blocked: list[str] = []
-    context = _new_context(browser, blocked, viewport={"width": 1280, "height": 800})
+    context = new_context(browser, blocked, viewport={"width": 1280, "height": 800})
     with contextlib.ExitStack() as stack:
         stack.callback(context.close)
         page = context.new_page()
@@ -592,7 +513,7 @@ def test_reconnects_after_a_server_restart(browser: Any, tmp_path: Path) -> None
 
     server = ServerProcess(tmp_path / "w.db", tmp_path / "server.log")
     server.start()
-    context = _new_context(browser, viewport={"width": 1280, "height": 860})
+    context = new_context(browser, viewport={"width": 1280, "height": 860})
     try:
         page = context.new_page()
         page.set_default_timeout(WAIT_MS)

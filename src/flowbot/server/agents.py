@@ -15,9 +15,6 @@ which opens these routes only. The event stream takes the key as `?key=`
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -26,13 +23,18 @@ from starlette.routing import BaseRoute, Route
 
 from flowbot.channels.fitting import constant_time_equal
 from flowbot.format.shape import LONE_SURROGATE, value_problem
-from flowbot.server.api import InvalidBody, conversation_summary, outbound_messages
+from flowbot.server.api import (
+    InvalidBody,
+    conversation_detail,
+    conversation_summary,
+    outbound_messages,
+)
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.errors import ServiceError
 from flowbot.server.handoffs import AGENTS, Handoffs
 from flowbot.server.http import BadJSON, BodyTooLarge, error_response, read_json
-from flowbot.server.web import EventStream, static_file
+from flowbot.server.web import EventStream, hub_events, static_file
 from flowbot.store import Conversation
 
 __all__ = ["agent_routes"]
@@ -114,12 +116,7 @@ def agent_routes(ctx: ServerContext, handoffs: Handoffs) -> list[BaseRoute]:
         if conversation is None:
             return error_response(request, 404, f"no conversation {conversation_id!r}")
         entries = await ctx.store.transcript(conversation_id, 200)
-        body = conversation_summary(conversation)
-        body["transcript"] = [
-            {"direction": e.direction, "message": e.message, "at": e.at.isoformat()}
-            for e in entries
-        ]
-        return JSONResponse(body)
+        return JSONResponse(conversation_detail(conversation, entries))
 
     async def join(request: Request) -> Response:
         if (denied := refused(request)) is not None:
@@ -193,7 +190,7 @@ def agent_routes(ctx: ServerContext, handoffs: Handoffs) -> list[BaseRoute]:
     async def events(request: Request) -> Response:
         if (denied := refused(request, request.query_params.get("key", ""))) is not None:
             return denied
-        return EventStream(_agent_events(ctx))
+        return EventStream(hub_events(ctx, AGENTS, "handoff"))
 
     async def console(request: Request) -> Response:
         return static_file(ctx, "agent.html", "text/html; charset=utf-8")
@@ -215,16 +212,3 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) or (
         isinstance(value, str) and bool(value.strip()) and len(value) <= 200
     )
-
-
-async def _agent_events(ctx: ServerContext) -> AsyncIterator[str]:
-    async with ctx.hub.subscribe(AGENTS) as queue:
-        yield "retry: 3000\n: connected\n\n"
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), ctx.ping_interval)
-            except TimeoutError:
-                yield ": ping\n\n"
-                continue
-            data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-            yield f"event: handoff\ndata: {data}\n\n"

@@ -12,6 +12,7 @@ on disk are not rewritten.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -30,7 +31,7 @@ from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.errors import ServiceError
 from flowbot.server.http import BadJSON, BodyTooLarge, error_response, logger, read_json
 from flowbot.server.openapi import OPENAPI, docs_page
-from flowbot.store import Conversation
+from flowbot.store import Conversation, TranscriptEntry
 
 __all__ = ["api_routes"]
 
@@ -174,12 +175,7 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         except _BadQuery as error:
             return error_response(request, 422, str(error))
         entries = await ctx.store.transcript(conversation_id, limit)
-        body = conversation_summary(conversation)
-        body["transcript"] = [
-            {"direction": e.direction, "message": e.message, "at": e.at.isoformat()}
-            for e in entries
-        ]
-        return JSONResponse(body)
+        return JSONResponse(conversation_detail(conversation, entries))
 
     async def change_navigation(request: Request) -> Response:
         if (denied := refused(request)) is not None:
@@ -297,6 +293,17 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "params": {} if state is None else dict(state.params),
         "handoff": None if state is None or state.handoff is None else dict(state.handoff),
     }
+
+
+def conversation_detail(
+    conversation: Conversation, entries: Sequence[TranscriptEntry]
+) -> dict[str, Any]:
+    """A conversation's summary with its transcript (oldest first)."""
+    body = conversation_summary(conversation)
+    body["transcript"] = [
+        {"direction": e.direction, "message": e.message, "at": e.at.isoformat()} for e in entries
+    ]
+    return body
 
 
 class _BadQuery(ValueError):

@@ -25,7 +25,7 @@ from flowbot.server.errors import ServiceError
 from flowbot.server.http import error_response
 from flowbot.server.messages import MessagesEndpoint
 
-__all__ = ["EventStream", "static_file", "web_routes"]
+__all__ = ["EventStream", "hub_events", "static_file", "web_routes"]
 
 logger = logging.getLogger("flowbot.server")
 
@@ -59,7 +59,7 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
             return error_response(
                 request, 503, "too many open event streams: try again later", headers=RETRY_SOON
             )
-        return EventStream(_events(ctx, conversation.id))
+        return EventStream(hub_events(ctx, conversation.id, "replies"))
 
     async def chat_page(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
@@ -158,18 +158,19 @@ class EventStream(Response):
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _events(ctx: ServerContext, conversation_id: str) -> AsyncIterator[str]:
-    async with ctx.hub.subscribe(conversation_id) as queue:
+async def hub_events(ctx: ServerContext, topic: str, event: str) -> AsyncIterator[str]:
+    """The server-sent events of one hub topic, each as `event: <event>`, pinged when idle."""
+    async with ctx.hub.subscribe(topic) as queue:
         # A comment first: the client knows the subscription exists from here on.
         yield "retry: 3000\n: connected\n\n"
         while True:
             try:
-                event = await asyncio.wait_for(queue.get(), ctx.ping_interval)
+                item = await asyncio.wait_for(queue.get(), ctx.ping_interval)
             except TimeoutError:
                 yield ": ping\n\n"
                 continue
-            data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-            yield f"event: replies\ndata: {data}\n\n"
+            data = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+            yield f"event: {event}\ndata: {data}\n\n"
 
 
 def _static_app(directory: Path) -> ASGIApp:
