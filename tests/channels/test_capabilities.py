@@ -11,7 +11,9 @@ from flowbot.channels import (
     ChannelModule,
     Recipient,
     facebook,
+    kakao,
     line,
+    navertalk,
 )
 
 
@@ -60,11 +62,18 @@ def test_line_follows_the_messaging_api_reference() -> None:
     assert line.media_types == {"image"}
 
 
-def test_the_korean_rows_stay_closers_until_part_two() -> None:
-    kakao = CAPABILITIES["kakao"]
-    assert kakao.sync_reply and kakao.payload_chars is None
-    assert (kakao.button_label_chars, kakao.buttons_per_card) == (14, 3)
-    assert CAPABILITIES["navertalk"].button_label_chars == 18
+def test_the_korean_rows_answer_in_the_response_and_carry_1000_character_payloads() -> None:
+    kakao, talktalk = CAPABILITIES["kakao"], CAPABILITIES["navertalk"]
+    assert kakao.sync_reply and talktalk.sync_reply
+    # Kakao has no API that reaches a user outside a turn; TalkTalk's send API does
+    assert (kakao.can_push, talktalk.can_push) == (False, True)
+    assert kakao.payload_chars == talktalk.payload_chars == 1000
+    assert (kakao.button_label_chars, kakao.buttons_per_card, kakao.messages_per_request) == (
+        14,
+        3,
+        3,
+    )
+    assert (talktalk.button_label_chars, talktalk.buttons_per_card) == (18, 10)
 
 
 def _cards(count: int) -> dict[str, object]:
@@ -83,7 +92,7 @@ def _cards(count: int) -> dict[str, object]:
 
 def test_a_row_without_carousels_sends_each_card_alone() -> None:
     recipient = Recipient("bot", "U1", reply_token="r")
-    for module in (facebook, line):
+    for module in (facebook, line, kakao, navertalk):
         rendered = module.render([_cards(3)], [], recipient, flat_of(module))
         notes = [str(note) for note in rendered.notes]
         assert notes == ["replies[0].cards: no carousel: 3 cards sent one by one"], module.NAME

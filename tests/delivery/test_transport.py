@@ -130,3 +130,24 @@ async def test_a_bots_delay_is_capped() -> None:
     platform, slept = Platform(), []
     await transport(platform, slept).deliver(line, SETTINGS, [push("x", wait_ms=3_600_000)], "t")
     assert slept == [MAX_WAIT_MS / 1000]
+
+
+async def test_a_200_that_says_refused_is_a_refusal_on_talktalk() -> None:
+    from flowbot.channels import navertalk
+
+    settings = navertalk.Settings(
+        path_token=SecretStr("p" * 20),
+        authorization=SecretStr("partner-key"),
+        api_base="https://talk.test",
+    )
+    answers = [{"success": True, "resultCode": "00"}, {"success": False, "resultCode": "02"}]
+
+    def talktalk(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers.pop(0))
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(talktalk))
+    body = {"event": "send", "user": "u1", "textContent": {"text": "hi"}}
+    calls = [OutboundCall(navertalk.SEND_PATH, body), OutboundCall(navertalk.SEND_PATH, body)]
+    report = await Transport(client).deliver(navertalk, settings, calls, "test")
+    assert (report.sent, report.failed) == (1, 1)
+    assert report.last_error is not None and '"resultCode":"02"' in report.last_error

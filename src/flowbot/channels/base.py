@@ -40,6 +40,7 @@ __all__ = [
     "PreparedRequest",
     "Recipient",
     "Rendered",
+    "SyncChannelModule",
     "WebhookRequest",
 ]
 
@@ -97,6 +98,9 @@ class WebhookRequest:
     body: bytes
     # the peer's address, for allow-lists
     client: str | None = None
+    # the last segment of the webhook's path, on platforms that sign nothing
+    # (Kakao, TalkTalk): a secret only the platform's console knows
+    path_token: str | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -119,6 +123,8 @@ class InboundEvent:
     reply_token: str | None = None
     click_key: str | None = None
     redelivery: bool = False
+    # where a late answer goes (Kakao's `userRequest.callbackUrl`, valid once)
+    callback_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +187,9 @@ class PreparedRequest:
     # retries, so the platform drops a retry it already took (LINE's
     # X-Line-Retry-Key on push).
     retry_key_header: str | None = None
+    # (field, value) a 2xx answer's JSON must hold, on platforms that answer a
+    # refusal with 200 (TalkTalk: `"success": true`); anything else is refused
+    success: tuple[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +278,20 @@ class ChannelModule(Protocol):
 
     def prepare(self, settings: Any, call: OutboundCall) -> PreparedRequest:
         """The URL and credentials of one call."""
+
+
+class SyncChannelModule(ChannelModule, Protocol):
+    """A messenger that takes the answer in the webhook's response (Kakao, TalkTalk)."""
+
+    def time_limit(self, settings: Any, event: InboundEvent) -> float | None:
+        """Seconds the event's turn may run (None: the engine's own bounds)."""
+
+    def late_acknowledgement(
+        self, settings: Any, event: InboundEvent, error_text: str
+    ) -> Acknowledgement:
+        """What to answer at once when the turn is not done within the answer budget."""
+
+    def late_calls(
+        self, settings: Any, rendered: Rendered, event: InboundEvent
+    ) -> Sequence[OutboundCall]:
+        """How a late turn's rendering still reaches the user (none: it cannot)."""

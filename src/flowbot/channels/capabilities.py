@@ -123,33 +123,74 @@ CAPABILITIES: Mapping[str, ChannelCapabilities] = {
         link_schemes=frozenset({"http", "https", "tel", "line"}),
         can_push=True,
     ),
+    # https://kakaobusiness.gitbook.io/main/tool/chatbot/skill_guide/answer_json_format
     "kakao": ChannelCapabilities(
         name="kakao",
+        # simpleText `text`: 1000 characters (past 500 the client folds it behind 전체 보기)
         text_chars=1000,
+        # textCard: title and description together 400 characters (a text with buttons)
+        text_with_buttons_chars=400,
+        # carousel `items`: 10
         cards=10,
+        # a card's buttons: 3 stacked, 2 side by side
         buttons_per_card=3,
         buttons_per_text=3,
-        card_title_chars=35,
+        # basicCard and textCard `title`: 50 characters (CLOSER: 35, 30 beside a body)
+        card_title_chars=50,
+        # basicCard `description`: 230 characters, 2 lines shown in a carousel; a text
+        # card's is 400 alone, 128 in a carousel (CLOSER: 230, 76 in a carousel, 40 with a title)
         card_body_chars=230,
+        # Button `label`: 14 characters (8 when two sit side by side)
         button_label_chars=14,
-        quick_replies=50,
+        # SkillTemplate `quickReplies`: at most 10 (CLOSER: 50); Kakao documents no
+        # length for a quick reply's `label`: CLOSER's 30
+        quick_replies=10,
         quick_reply_label_chars=30,
-        # Kakao carries the payload in the `extra` object: no string limit.
-        payload_chars=None,
+        # The click rides in a button's `extra` (Map<String, Any>, back as
+        # `action.clientExtra`); Kakao documents no limit for it: flowbot's 1,000.
+        payload_chars=1000,
+        # SkillTemplate `outputs`: 1 to 3 in one answer
+        messages_per_request=3,
+        # simpleImage; video and audio become links
+        media_types=frozenset({"image"}),
+        # Button actions `webLink` (a URL) and `phone` (a number)
+        link_schemes=frozenset({"http", "https", "tel"}),
+        # the skill answers in its HTTP response, within 5 seconds (or by the
+        # one-minute callback); no API reaches a user outside a turn
         sync_reply=True,
+        can_push=False,
     ),
+    # https://github.com/navertalk/chatbot-api (README: textContent, compositeContent, 퀵 버튼)
     "navertalk": ChannelCapabilities(
         name="navertalk",
-        text_chars=1000,
+        # textContent `text`: "1만자 이내", 10,000 characters (CLOSER: 1000)
+        text_chars=10000,
+        # a text with buttons is a composite: its `description` holds 1000 characters
+        text_with_buttons_chars=1000,
+        # CompositeContent `compositeList`: at most 10 composites (a carousel)
         cards=10,
-        buttons_per_card=9,
-        buttons_per_text=9,
+        # Composite `buttonList`: at most 10 buttons (CLOSER: 9)
+        buttons_per_card=10,
+        buttons_per_text=10,
+        # Composite `title` 200, `description` 1000 characters
         card_title_chars=200,
         card_body_chars=1000,
+        # TEXT and LINK ButtonData `title`: 18 characters
         button_label_chars=18,
+        # quick reply buttons: `title` 10 characters; their number is not
+        # documented, CLOSER's 10 is kept
         quick_replies=10,
         quick_reply_label_chars=10,
+        # TEXT ButtonData `code`: 1,000 characters, sent back with the title
         payload_chars=1000,
+        # the webhook's answer carries one send event; the send API
+        # (`/chatbot/v1/event`) carries the rest, and reaches the user outside a turn
         sync_reply=True,
+        can_push=True,
+        # imageContent only (JPG, PNG, GIF up to 20 MB): video and audio become links
+        media_types=frozenset({"image"}),
+        # LINK ButtonData `url` / `mobileUrl`: web pages (a `tel:` URL is
+        # documented for the persistent menu only)
+        link_schemes=frozenset({"http", "https"}),
     ),
 }

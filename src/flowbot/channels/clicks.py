@@ -197,6 +197,8 @@ def resolved(message: InboundMessage, click: Click) -> InboundMessage:
         goto=click.goto,
         channel=message.channel,
         user_key=message.user_key,
+        # what the platform sent beside the click (Kakao's action.params)
+        params=message.params,
     )
 
 

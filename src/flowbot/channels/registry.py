@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flowbot.channels import facebook, line, web
+from flowbot.channels import facebook, kakao, line, navertalk, web
 from flowbot.channels.base import ChannelModule
 
 __all__ = ["CHANNELS", "MESSENGERS", "channel"]
@@ -18,6 +18,8 @@ CHANNELS: Mapping[str, ChannelModule] = {
     "web": web,
     "facebook": facebook,
     "line": line,
+    "kakao": kakao,
+    "navertalk": navertalk,
 }
 
 # The channels a bot opts into with settings (the web channel needs none).

@@ -103,7 +103,7 @@ class Transport:
                 retry_after = None
             else:
                 if response.is_success:
-                    return None
+                    return _refused(prepared, response)
                 why = f"HTTP {response.status_code}: {response.text[:300]}"
                 if response.status_code not in _RETRY_STATUSES:
                     return why
@@ -132,3 +132,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None
     return None if seconds is None else min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _refused(prepared: PreparedRequest, response: httpx.Response) -> str | None:
+    """Why a 2xx answer is still a refusal (a platform that says so in its body), if it is."""
+    if prepared.success is None:
+        return None
+    field, value = prepared.success
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get(field) == value:
+        return None
+    return f"HTTP {response.status_code} but refused: {response.text[:300]}"

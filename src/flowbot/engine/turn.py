@@ -15,6 +15,7 @@ error message and logs a warning naming the bot, the flow and the node.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -112,10 +113,18 @@ async def run_turn(
     state: ConversationState | None,
     message: InboundMessage,
     ports: Ports | None = None,
+    *,
+    time_limit: float | None = None,
 ) -> TurnResult:
-    """Run one turn. `state` None is a new conversation."""
+    """Run one turn. `state` None is a new conversation.
+
+    `time_limit`: seconds the nodes may take (a channel that must answer in
+    time: Kakao's 5 s); over it, the running node is cancelled and the turn
+    fails with the error message, as with any other limit, keeping nothing
+    of the run.
+    """
     if ports is None or (ports.now is utc_now and ports.random is None):
-        return await _run_turn(program, state, message, ports)
+        return await _run_turn(program, state, message, ports, time_limit)
     # the turn's time and randomness reach DATE and RAND (flowbot.template.environment)
     now, rng = ports.now, ports.random
     token = use_environment(
@@ -124,7 +133,7 @@ async def run_turn(
         )
     )
     try:
-        return await _run_turn(program, state, message, ports)
+        return await _run_turn(program, state, message, ports, time_limit)
     finally:
         reset_environment(token)
 
@@ -134,6 +143,7 @@ async def _run_turn(
     state: ConversationState | None,
     message: InboundMessage,
     ports: Ports | None,
+    time_limit: float | None = None,
 ) -> TurnResult:
     is_new = state is None
     before = ConversationState() if state is None else state
@@ -169,10 +179,17 @@ async def _run_turn(
             after = await _cancelled(program, before, message, run, clock)
             after.handoff = "cancelled"
             return after
+        if message.event == "params":
+            # the platform told something about the user (TalkTalk's friend
+            # on/off): kept in params, nothing runs, nothing is answered
+            return TurnResult(before, [], [], run.trace, None)
         start = _start_node(program, before, message, is_new, run, clock)
         if start is None:
             return _idle(program, before, message, run)
-        waiting = await _execute(run, start, clock)
+        if time_limit is None:
+            waiting = await _execute(run, start, clock)
+        else:
+            waiting = await _execute_within(run, start, clock, time_limit)
         return _finished(program, before, message, run, waiting)
     except _TURN_ERRORS as exc:
         if isinstance(exc, TurnLimitError):
@@ -333,6 +350,23 @@ def _hit_limit(exc: BaseException) -> bool:
     return False
 
 
+async def _execute_within(
+    run: Run, node: CompiledNode, clock: RegexClock, seconds: float
+) -> CompiledNode | None:
+    try:
+        async with asyncio.timeout(seconds):
+            return await _execute(run, node, clock)
+    except TimeoutError:
+        where = run.trace[-1] if run.trace else None
+        flow_id, node_id = (where.flow_id, where.node_id) if where is not None else (None, None)
+        reason = f"the turn took over {seconds:g} s"
+        if where is not None:
+            where.error = reason
+        raise TurnLimitError(
+            f"{reason} (stopped at flow {flow_id} node {node_id})", flow_id, node_id, reason
+        ) from None
+
+
 async def _execute(run: Run, node: CompiledNode, clock: RegexClock) -> CompiledNode | None:
     """Run from `node`; the keyboard node the run stopped at, or None when it ended."""
     run.start_run(node)
@@ -367,6 +401,9 @@ async def _execute(run: Run, node: CompiledNode, clock: RegexClock) -> CompiledN
                 step.elapsed_ns = perf_counter_ns() - started
                 node = outcome.target
                 continue
+            if kind == "end":
+                step.elapsed_ns = perf_counter_ns() - started
+                return None
             choice = choose_edge(node.edges, context, clock)
             step.edge = choice
             if outcome.failure is not None and (choice.edge is None or choice.edge.size == 0):
@@ -429,6 +466,7 @@ def _finished(
     replies = run.replies
     if not replies:
         replies = [_render_system(program.system.empty, _DEFAULT_SYSTEM.empty, context)]
+    fetch, sandbox = context["fetch"], context["sandbox"]
     state = ConversationState(
         current=current,
         visit_count=visit_count,
@@ -436,14 +474,20 @@ def _finished(
         params=run.params,
         back_stack=stack,
         screen_on_top=screen_on_top,
-        fetch=_kept(before.fetch, context["fetch"], "data"),
-        sandbox=_kept(before.sandbox, context["sandbox"], "result"),
+        # (a turn without fetch or sandbox nodes keeps the objects it began with)
+        fetch=fetch if fetch is before.fetch else _kept(fetch, "data"),
+        sandbox=sandbox if sandbox is before.sandbox else _kept(sandbox, "result"),
         keyboard=context["keyboard"],
         error=None,
         last_message=_last_message(before, message),
         handoff=run.handoff,
     )
-    _check_size(before, state, run)
+    if (
+        state.params is not before.params
+        or state.fetch is not before.fetch
+        or state.sandbox is not before.sandbox
+    ):
+        _check_size(state, run)
     quick_replies = run.quick_replies if waiting is not None else []
     result = _result(program, state, replies, quick_replies, run.trace, None)
     if run.handoff is not None:
@@ -451,19 +495,13 @@ def _finished(
     return result
 
 
-def _check_size(before: ConversationState, state: ConversationState, run: Run) -> None:
+def _check_size(state: ConversationState, run: Run) -> None:
     """Refuse a state that would outgrow MAX_PARAMS or MAX_STATE_CHARS (the turn then fails).
 
     The state is rewritten with every later save and read into every later
     turn: a visitor who makes a loop append to a param would otherwise grow it
     without bound (and every turn after it slower).
     """
-    if (
-        state.params is before.params
-        and state.fetch is before.fetch
-        and state.sandbox is before.sandbox
-    ):
-        return  # nothing that can grow changed in this turn
     where = run.trace[-1] if run.trace else None
     flow_id, node_id = (where.flow_id, where.node_id) if where is not None else (None, None)
     if len(state.params) > MAX_PARAMS:
@@ -475,14 +513,14 @@ def _check_size(before: ConversationState, state: ConversationState, run: Run) -
         raise TurnLimitError(f"the conversation would keep {reason}", flow_id, node_id, reason)
 
 
-def _kept(before: Any, result: Any, field: str) -> Any:
+def _kept(result: Any, field: str) -> Any:
     """What a fetch or sandbox result keeps in the state: all of it, up to MAX_RESULT_CHARS.
 
     The turn that fetched sees the whole answer; the state, rewritten with every
     later save, keeps a larger answer's status and error but not its `field`
     (`data` or `result`), which later turns see as null beside `omitted`: its size.
     """
-    if result is before or not isinstance(result, dict):
+    if not isinstance(result, dict):
         return result
     size = _json_size(result)
     if size <= MAX_RESULT_CHARS:

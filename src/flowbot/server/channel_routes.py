@@ -1,21 +1,30 @@
-"""The messenger webhooks: `GET|POST /channels/{channel}/{botId}`.
+"""The messenger webhooks: `GET|POST /channels/{channel}/{botId}[/{pathToken}]`.
 
 One route serves every messenger in `flowbot.channels.registry`, the way
 python-telegram-bot's and aiogram's webhook handlers are built: check the
 request came from the platform (`verify`), `parse` its events, queue one
-turn per event behind the conversation's earlier work, and answer 200 at
-once. The turns and their sends run afterwards (`ConversationQueues`), so a
-slow Send API never delays the acknowledgement that the platform waits for.
+turn per event behind the conversation's earlier work, and answer.
 
-Refusals are 4xx with a log line, never a 500: 404 for an unknown channel or
-a bot without that channel's settings (nothing is revealed), 403 for a
-missing or wrong signature, 400 for a body that is not the platform's, 413
-over MAX_WEBHOOK_BYTES, 503 when the queues are full (the platform retries).
+- Facebook and LINE answer 200 at once; the turns and their sends run
+  afterwards (`ConversationQueues`), so a slow Send API never delays the
+  acknowledgement the platform waits for.
+- KakaoTalk and TalkTalk (`sync_reply`) take the answer in the HTTP response
+  (`flowbot.server.sync_answers`): the route waits for the turn, up to
+  ANSWER_BUDGET, and answers with what it rendered; a later answer goes by
+  Kakao's callback URL or TalkTalk's send API. Their URL ends in the path
+  token that stands in for a signature.
+
+Refusals are 4xx with a log line, never a 500: 404 for an unknown channel, a
+bot without that channel's settings or a wrong path token (nothing is
+revealed), 403 for a missing or wrong signature or an address outside the
+allow-list, 400 for a body that is not the platform's, 413 over
+MAX_WEBHOOK_BYTES, 503 when the queues are full (the platform retries).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -30,10 +39,12 @@ from flowbot.channels import (
     WebhookRequest,
     channel,
 )
+from flowbot.channels.base import SyncChannelModule
 from flowbot.delivery import QueueFull
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import TurnRequest, lock_key
 from flowbot.server.http import BodyTooLarge, error_response, read_body
+from flowbot.server.sync_answers import answer_in_response
 
 __all__ = ["MAX_WEBHOOK_BYTES", "channel_routes"]
 
@@ -65,6 +76,7 @@ def channel_routes(ctx: ServerContext) -> list[BaseRoute]:
             query=dict(request.query_params),
             body=body,
             client=request.client.host if request.client else None,
+            path_token=request.path_params.get("path_token"),
         )
         if request.method == "GET":
             answer = module.handshake(settings, hook)
@@ -85,6 +97,13 @@ def channel_routes(ctx: ServerContext) -> list[BaseRoute]:
             parsed = module.parse(hook)
         except ChannelInputError as error:
             return error_response(request, error.status, error.message, error.problems)
+        if module.capabilities.sync_reply:
+            try:
+                sync = cast(SyncChannelModule, module)
+                return await answer_in_response(ctx, sync, settings, bot_id, parsed)
+            except QueueFull as full:
+                logger.warning("%s webhook of %s refused: %s", name, bot_id, full)
+                return error_response(request, 503, "too busy: try again later")
         try:
             for event in parsed.events:
                 _queue_turn(ctx, module, bot_id, event)
@@ -94,7 +113,10 @@ def channel_routes(ctx: ServerContext) -> list[BaseRoute]:
         ack = parsed.acknowledgement
         return Response(ack.body, ack.status, media_type=ack.media_type)
 
-    return [Route("/channels/{channel}/{bot_id}", webhook, methods=["GET", "POST"])]
+    return [
+        Route("/channels/{channel}/{bot_id}", webhook, methods=["GET", "POST"]),
+        Route("/channels/{channel}/{bot_id}/{path_token}", webhook, methods=["POST"]),
+    ]
 
 
 def _queue_turn(

@@ -84,6 +84,8 @@ class TurnRequest:
     click_key: str | None = None
     # the client's address, for `[web] open_rate`
     client: str | None = None
+    # seconds the turn's nodes may take (Kakao must be answered within 5 s)
+    time_limit: float | None = None
 
 
 @dataclass(slots=True)
@@ -167,10 +169,19 @@ class ConversationService:
             message = request.message
             if request.click_key is not None:
                 message = await self._resolve_click(program, request)
-            if message.params and not created:
+            if message.params and not created and not request.trusted:
+                # (a platform's own params, Kakao's `action.params` or TalkTalk's
+                # friend on/off, are the platform's word, not a visitor's)
                 message.params = self._later_params(request.bot_id, message.params)
             outcome = await self._run(
-                program, cached, message, render, created, delivery, request.trusted
+                program,
+                cached,
+                message,
+                render,
+                created,
+                delivery,
+                request.trusted,
+                request.time_limit,
             )
             if request.delivery_id is not None and not request.durable_delivery:
                 self._remember_answer((conversation.id, request.delivery_id), outcome.rendered)
@@ -248,6 +259,7 @@ class ConversationService:
             goto=GotoTarget(str(program.fallback_flow.id)),
             channel=message.channel,
             user_key=message.user_key,
+            params=message.params,
         )
 
     # --- the web channel's event stream ------------------------------------------
@@ -399,6 +411,7 @@ class ConversationService:
         created: bool,
         delivery: str | None,
         trusted: bool = True,
+        time_limit: float | None = None,
     ) -> ChannelTurn:
         conversation = cached.conversation
         # The message is this turn's own (a channel parsed it for this request):
@@ -406,7 +419,9 @@ class ConversationService:
         message.conversation_key = conversation.id
         inbound = message
         for attempt in range(SAVE_ATTEMPTS):
-            result = await run_turn(program, cached.state, inbound, self.ports)
+            result = await run_turn(
+                program, cached.state, inbound, self.ports, time_limit=time_limit
+            )
             rendered = render(result)
             state_json = result.state.to_json()
             at = datetime.now(UTC)

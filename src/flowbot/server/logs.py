@@ -2,7 +2,9 @@
 
 The widget's event stream takes its token in the query (`?token=`: an
 EventSource cannot send headers), and uvicorn's access log prints the whole
-request line. `RedactSecrets` rewrites such query values to `***` in every
+request line; so does a Kakao or TalkTalk webhook's path, whose last segment
+is the secret that stands in for a signature. `RedactSecrets` rewrites such
+query values and path tokens to `***` in every
 record that reaches the handlers it is attached to; `flowbot serve` attaches
 it to the handlers of the root logger and of uvicorn's loggers, once uvicorn
 has configured them, so that every line written is redacted.
@@ -17,10 +19,14 @@ __all__ = ["REDACTED_LOGGERS", "RedactSecrets", "redact", "redact_logs"]
 
 # query parameters whose values are secrets
 _SECRET_QUERY = re.compile(r"((?:^|[?&;])(?:token|key|api_key|access_token)=)[^&;#\s\"']*", re.I)
+# /channels/<channel>/<bot>/<path token>: the token is the webhook's secret
+_PATH_TOKEN = re.compile(r"(/channels/(?:kakao|navertalk)/[^/\s?#\"']+/)[^/\s?#\"']+")
 REDACTED_LOGGERS = ("", "uvicorn", "uvicorn.access", "uvicorn.error")
 
 
 def redact(text: str) -> str:
+    if "/channels/" in text:
+        text = _PATH_TOKEN.sub(r"\1***", text)
     return _SECRET_QUERY.sub(r"\1***", text)
 
 

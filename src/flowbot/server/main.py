@@ -51,13 +51,19 @@ def webhook_urls(settings: Settings, host: str, port: int) -> list[tuple[str, st
     """(bot id, channel, URL) of every configured messenger webhook.
 
     The URL is this server's own address: the platform needs the public
-    https address of the same path (docs/channels.md).
+    https address of the same path (docs/channels.md). A platform that signs
+    nothing (Kakao, TalkTalk) calls it with the bot's path token as the last
+    segment, shown as `<path_token>`: the token is a secret, and a console's
+    output is not the place for one.
     """
-    return [
-        (bot.bot_id, name, f"{_base(host, port)}/channels/{name}/{bot.bot_id}")
-        for bot in settings.bots
-        for name in bot.channels
-    ]
+    urls = []
+    for bot in settings.bots:
+        for name, channel_settings in bot.channels.items():
+            url = f"{_base(host, port)}/channels/{name}/{bot.bot_id}"
+            if hasattr(channel_settings, "path_token"):
+                url += "/<path_token>"
+            urls.append((bot.bot_id, name, url))
+    return urls
 
 
 def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:

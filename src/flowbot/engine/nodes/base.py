@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NEXT", "WAIT", "NodeHandler", "NodeOutcome", "OutcomeKind"]
 
-OutcomeKind = Literal["next", "wait", "jump"]
+OutcomeKind = Literal["next", "wait", "jump", "end"]
 
 
 class NodeOutcome:
@@ -26,6 +26,8 @@ class NodeOutcome:
 
     `next`: choose one of the node's edges. `wait`: stop here until the user
     answers (keyboard). `jump`: continue at `target` (flow node, back pop).
+    `end`: the run ends here, waiting at nothing (the next message goes to
+    the fallback flow), whatever edges the node has.
     `detail` is what the trace shows for the node (the rendered message…).
     `failure` marks a fetch/sandbox failure: a turn error unless an edge
     handles it.
