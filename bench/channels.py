@@ -1,15 +1,17 @@
-"""Turns per second through the Facebook and LINE webhooks, next to the web channel, printed.
+"""Turns per second through the messenger webhooks, next to the web channel, printed.
 
 Starts `flowbot serve` (subprocess: uvicorn, one worker, SQLite) with the
-Pokémon bot on the web, Facebook and LINE, the two messengers' API bases
-pointing at a fake platform that runs in this process on 127.0.0.1 and
-answers every call at once. In the same run, for each channel, CLIENTS
+Pokémon bot on the web, Facebook, LINE, KakaoTalk and TalkTalk, the
+messengers' API bases pointing at a fake platform that runs in this process
+on 127.0.0.1 and answers every call at once. In the same run, for each channel, CLIENTS
 users each send turns in a closed loop: a turn is the user's text (the
 bot scolds and shows the three cards again) and ends when its replies have
 reached the fake platform (Facebook: two Send API calls; LINE: one reply
-call) or, on the web, when the HTTP answer is back. So a messenger turn's
-time includes the fast 200, the background turn, the SQLite save and the
-platform calls.
+call) or, on the web and KakaoTalk, when the HTTP answer is back (Kakao
+takes the whole answer in the response), on TalkTalk when the answer (the
+first message) is back and the second message reached the send API. So a
+Facebook or LINE turn's time includes the fast 200, the background turn, the
+SQLite save and the platform calls.
 
 Printed per channel: turns/s, p50/p99 of a turn's time, flowbot's CPU per
 turn (user + system, all threads, from /proc), and the ratio to the web
@@ -47,6 +49,8 @@ CLIENTS = 32
 PHASE_SECONDS = 6.0
 MAX_TURNS = 20_000
 FB_SECRET, LINE_SECRET = "bench-fb-secret", "bench-line-secret"
+KAKAO_TOKEN, NAVER_TOKEN = "bench-kakao-path-token", "bench-naver-path-token"
+CHANNELS = ("web", "facebook", "line", "kakao", "navertalk")
 
 _numbers = itertools.count()
 
@@ -109,6 +113,7 @@ class FakePlatform:
         user = (
             data.get("recipient", {}).get("id")
             or data.get("to")
+            or data.get("user")  # TalkTalk's send API
             or str(data.get("replyToken", "")).split(":")[0]
         )
         if "sender_action" not in data and user in self.expected:
@@ -116,7 +121,7 @@ class FakePlatform:
             if self.expected[user] == 0:
                 self.expected.pop(user)
                 self.waiters.pop(user).set_result(None)
-        body = b'{"recipient_id":"x","message_id":"m","sentMessages":[]}'
+        body = b'{"recipient_id":"x","message_id":"m","sentMessages":[],"success":true}'
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -136,6 +141,12 @@ class User:
     async def turn(self, text: str) -> None:
         if self.channel == "web":
             await self._web(text)
+            return
+        if self.channel == "kakao":
+            await self._kakao(text)
+            return
+        if self.channel == "navertalk":
+            await self._talktalk(text)
             return
         done = self.fake.expect(self.key, 2 if self.channel == "facebook" else 1)
         if self.channel == "facebook":
@@ -164,6 +175,34 @@ class User:
         )
         if status != 200:
             raise RuntimeError(f"{self.channel} webhook: HTTP {status}: {answer[:200]!r}")
+        await asyncio.wait_for(done, 30)
+
+    async def _kakao(self, text: str) -> None:
+        body = json.dumps({
+            "intent": {"id": "i", "name": "fallback"}, "bot": {"id": "b", "name": "bench"},
+            "action": {"id": "a", "name": "flowbot", "params": {}, "detailParams": {},
+                       "clientExtra": {}},
+            "userRequest": {"timezone": "Asia/Seoul", "utterance": text, "lang": "ko",
+                            "block": {"id": "i", "name": "fallback"}, "params": {},
+                            "user": {"id": self.key, "type": "botUserKey", "properties": {}}},
+        }).encode()  # fmt: skip
+        status, answer = await self.connection.post(
+            f"/channels/kakao/pokemon/{KAKAO_TOKEN}", body, {}
+        )
+        if status != 200 or b'"outputs"' not in answer:
+            raise RuntimeError(f"kakao skill: HTTP {status}: {answer[:200]!r}")
+
+    async def _talktalk(self, text: str) -> None:
+        # the answer carries the first message; the turn's second one goes by the send API
+        done = self.fake.expect(self.key, 1)
+        body = json.dumps(
+            {"event": "send", "user": self.key, "textContent": {"text": text}}
+        ).encode()
+        status, answer = await self.connection.post(
+            f"/channels/navertalk/pokemon/{NAVER_TOKEN}", body, {}
+        )
+        if status != 200:
+            raise RuntimeError(f"talktalk webhook: HTTP {status}: {answer[:200]!r}")
         await asyncio.wait_for(done, 30)
 
     async def _web(self, text: str) -> None:
@@ -212,7 +251,7 @@ async def run(flowbot_port: int, fake_port: int, pid: int) -> None:
         await asyncio.sleep(0.01)
     try:
         rates: dict[str, float] = {}
-        for channel in ("web", "facebook", "line"):
+        for channel in CHANNELS:
             rate, times, cpu = await phase(channel, flowbot_port, fake, pid)
             rates[channel] = rate
             ratio = "" if channel == "web" else f"   {rate / rates['web']:.0%} of the web's"
@@ -239,6 +278,9 @@ def main() -> int:
         f'verify_token = "v"\npage_access_token = "t"\napi_base = "{fake}/v21.0"\n'
         f'[bots.pokemon.channels.line]\nchannel_secret = "{LINE_SECRET}"\n'
         f'channel_access_token = "t"\napi_base = "{fake}"\n'
+        f'[bots.pokemon.channels.kakao]\npath_token = "{KAKAO_TOKEN}"\n'
+        f'[bots.pokemon.channels.navertalk]\npath_token = "{NAVER_TOKEN}"\n'
+        f'authorization = "k"\napi_base = "{fake}"\n'
     )
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = (folder / "server.log").open("wb")  # the server's log, for when a phase fails
@@ -256,7 +298,8 @@ def main() -> int:
             f"process and the machine's {os.cpu_count()} cores with it"
         )
         print("a turn: the user's text → scold + three cards; a messenger turn ends when its")
-        print("replies reached the fake platform (Facebook: 2 Send API calls, LINE: 1 reply)")
+        print("replies reached the fake platform (Facebook: 2 Send API calls, LINE: 1 reply;")
+        print("KakaoTalk: the HTTP answer; TalkTalk: the HTTP answer and 1 send API call)")
         asyncio.run(run(flowbot_port, fake_port, flowbot.pid))
     except Exception:
         print(f"the bench failed; the server's log: {folder / 'server.log'}", file=sys.stderr)

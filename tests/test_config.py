@@ -151,6 +151,55 @@ def test_serve_prints_each_webhook_url(tmp_path: Path) -> None:
     ]
 
 
+def test_kakao_and_talktalk_settings_from_flowbot_toml(tmp_path: Path) -> None:
+    from flowbot.channels import kakao, navertalk
+    from flowbot.server.main import webhook_urls
+
+    (tmp_path / "shop.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        """
+[bots.shop]
+path = "shop.yaml"
+
+[bots.shop.channels.kakao]
+path_token = "${KAKAO_PATH_TOKEN}"
+allowed_ips = ["211.249.0.0/16"]
+header_secret = "${KAKAO_HEADER}"
+
+[bots.shop.channels.navertalk]
+path_token = "${NAVER_PATH_TOKEN}"
+authorization = "${NAVER_AUTH}"
+"""
+    )
+    environ = {
+        "KAKAO_PATH_TOKEN": "k" * 32,
+        "KAKAO_HEADER": "header-secret",
+        "NAVER_PATH_TOKEN": "n" * 32,
+        "NAVER_AUTH": "partner-key",
+    }
+    settings = load_config(config, environ=environ)
+    [bot] = settings.bots
+    on_kakao, on_talktalk = bot.channels["kakao"], bot.channels["navertalk"]
+    assert isinstance(on_kakao, kakao.Settings) and isinstance(on_talktalk, navertalk.Settings)
+    assert on_kakao.allowed_ips == ("211.249.0.0/16",)
+    assert on_talktalk.api_base == "https://gw.talk.naver.com"  # the default
+    # secrets never show in a repr, nor in the printed URLs
+    assert "k" * 32 not in repr(on_kakao) and "partner-key" not in repr(on_talktalk)
+    assert webhook_urls(settings, "127.0.0.1", 8000) == [
+        ("shop", "kakao", "http://127.0.0.1:8000/channels/kakao/shop/<path_token>"),
+        ("shop", "navertalk", "http://127.0.0.1:8000/channels/navertalk/shop/<path_token>"),
+    ]
+    for bad, why in (
+        ('path_token = "short"', "at least 16 characters"),
+        ('path_token = "has/slash-0123456789"', "a segment of a URL"),
+        ('path_token = "k0123456789abcdefg"\nallowed_ips = ["nonsense"]', "not an address"),
+    ):
+        config.write_text(f'[bots.shop]\npath = "shop.yaml"\n[bots.shop.channels.kakao]\n{bad}\n')
+        with pytest.raises(ConfigError, match=why):
+            load_config(config, environ={})
+
+
 def test_web_limits_and_public_url(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("")
     config = tmp_path / "flowbot.toml"

@@ -56,7 +56,7 @@ OTHER_IMAGE = "https://example.com/raichu.png"
 
 
 def _check_button(button: Mapping[str, Any], where: str, *, quick: bool = False) -> None:
-    label_limit = 30 if quick else 14
+    label_limit = 14
     assert 1 <= len(button["label"]) <= label_limit, where
     action = button["action"]
     if quick:
@@ -755,17 +755,17 @@ def test_quick_replies_ride_on_the_template() -> None:
     assert _notes(rendered) == []
 
 
-def test_at_most_ten_quick_replies_of_30_characters() -> None:
+def test_at_most_ten_quick_replies_of_14_characters() -> None:
     quick = [_button(f"Option {n}", str(n)) for n in range(12)]
     quick[0] = _button("가" * 31, "long")
     rendered = _render([_text("Pick")], quick)
     items = _quick(rendered)
     assert len(items) == 10
-    assert items[0] == _said("가" * 29 + "…", "가" * 31, extra="long")
+    assert items[0] == _said("가" * 13 + "…", "가" * 31, extra="long")
     assert items[1:] == [_said(f"Option {n}", extra=str(n)) for n in range(1, 10)]
     assert _notes(rendered) == [
         "quickReplies: 2 quick replies over the limit of 10 dropped",
-        "quickReplies[0].label: cut from 31 to 30 characters",
+        "quickReplies[0].label: cut from 31 to 14 characters",
     ]
 
 

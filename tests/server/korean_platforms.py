@@ -344,7 +344,12 @@ def korean_settings(talktalk_url: str, **kakao: Any) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def serve_korean_messengers(
-    database: str, bots: dict[str, Any], *, kakao: dict[str, Any] | None = None, **app_kwargs: Any
+    database: str,
+    bots: dict[str, Any],
+    *,
+    kakao: dict[str, Any] | None = None,
+    fetch_allow: tuple[str, ...] = (),
+    **app_kwargs: Any,
 ) -> AsyncIterator[KoreanMessengers]:
     """The fakes and flowbot, each a uvicorn on 127.0.0.1; every bot has both channels."""
     from flowbot.config import BotSource, Settings
@@ -364,6 +369,7 @@ async def serve_korean_messengers(
             database=database,
             api_key=API_KEY,
             web_public_url=PUBLIC_URL,
+            fetch_allow=fetch_allow,
         )
         app = create_app(settings, **app_kwargs)
         async with (

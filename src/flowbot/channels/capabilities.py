@@ -142,10 +142,11 @@ CAPABILITIES: Mapping[str, ChannelCapabilities] = {
         card_body_chars=230,
         # Button `label`: 14 characters (8 when two sit side by side)
         button_label_chars=14,
-        # SkillTemplate `quickReplies`: at most 10 (CLOSER: 50); Kakao documents no
-        # length for a quick reply's `label`: CLOSER's 30
+        # SkillTemplate `quickReplies`: at most 10 (CLOSER: 50); a quick reply's
+        # `label`, like a button's, 14 characters as SPEC §6 reads Kakao's
+        # reference (the current page gives no figure; CLOSER: 30)
         quick_replies=10,
-        quick_reply_label_chars=30,
+        quick_reply_label_chars=14,
         # The click rides in a button's `extra` (Map<String, Any>, back as
         # `action.clientExtra`); Kakao documents no limit for it: flowbot's 1,000.
         payload_chars=1000,

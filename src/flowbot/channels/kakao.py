@@ -66,12 +66,12 @@ __all__ = [
     "EXTRA_KEY",
     "NAME",
     "SECRET_HEADER",
+    "TIME_LIMIT",
+    "TIME_LIMIT_WITH_CALLBACK",
     "Settings",
     "callback_allowed",
     "callback_call",
     "capabilities",
-    "TIME_LIMIT",
-    "TIME_LIMIT_WITH_CALLBACK",
     "handshake",
     "late_acknowledgement",
     "late_calls",
@@ -329,17 +329,20 @@ def _callback(settings: Settings, event: InboundEvent) -> str | None:
 
 
 def time_limit(settings: Settings, event: InboundEvent) -> float:
-    return TIME_LIMIT_WITH_CALLBACK if _callback(settings, event) else TIME_LIMIT
+    if event.callback_url is not None and _callback(settings, event) is None:
+        # Kakao's callback URLs are its own: anything else would make flowbot
+        # POST the conversation wherever a request names
+        _log.warning(
+            "kakao callbackUrl %r is not on callback_hosts: not used", event.callback_url[:200]
+        )
+        return TIME_LIMIT
+    return TIME_LIMIT_WITH_CALLBACK if event.callback_url is not None else TIME_LIMIT
 
 
 def late_acknowledgement(
     settings: Settings, event: InboundEvent, error_text: str
 ) -> Acknowledgement:
     """`useCallback` when Kakao gave a callback URL flowbot may call; else the error message."""
-    if event.callback_url is not None and _callback(settings, event) is None:
-        _log.warning(
-            "kakao callbackUrl %r is not on callback_hosts: not used", event.callback_url[:200]
-        )
     if _callback(settings, event) is not None:
         answer = waiting_answer(settings.waiting_text)
     else:

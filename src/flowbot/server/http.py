@@ -13,6 +13,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive
 
+from flowbot.server.logs import redact
+
 __all__ = [
     "BadJSON",
     "BodyTooLarge",
@@ -62,7 +64,7 @@ def log_refusal(
     logger.info(
         "%s %s -> %d %s%s",
         method,
-        path,
+        redact(path),  # a Kakao or TalkTalk webhook's path ends in its secret
         status,
         message,
         "".join(f"\n  {line}" for line in problems[:20]),

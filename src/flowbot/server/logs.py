@@ -44,10 +44,16 @@ class RedactSecrets(logging.Filter):
 
 
 def redact_logs(names: tuple[str, ...] = REDACTED_LOGGERS) -> RedactSecrets:
-    """Attach one filter to each logger (and its handlers' records) named; idempotent."""
+    """Attach one filter to each logger named and to each of its handlers; idempotent.
+
+    A logger's own filter sees only the records logged on that logger; the
+    records of `flowbot.server` and the others reach the root's handlers by
+    propagation, so it is the handlers' filter that redacts them.
+    """
     redactor = RedactSecrets()
     for name in names:
         target = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecrets) for f in target.filters):
-            target.addFilter(redactor)
+        for filtered in (target, *target.handlers):
+            if not any(isinstance(f, RedactSecrets) for f in filtered.filters):
+                filtered.addFilter(redactor)
     return redactor
