@@ -10,11 +10,8 @@ TEXT button's `code` as `textContent.code` with `inputType: "button"`.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from .korean_platforms import serve_korean_messengers
 from .platforms import PUBLIC_URL, find
