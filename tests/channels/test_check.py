@@ -99,3 +99,20 @@ def test_an_unknown_channel_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--channel", "line,telegram", str(path)])
     assert result.exit_code == 2
     assert "unknown channel(s) telegram" in result.output
+
+
+def test_kakao_and_talktalk_report_theirs() -> None:
+    bot = load_bot_data(bot_data())
+    lines = [str(p) for p in channel_problems(bot, "shop.json", ["kakao", "navertalk"])]
+    assert lines == [
+        "shop.json: warning: flow 1 node 2 data.message.buttons: "
+        "kakao: 2 buttons over the limit of 3 dropped",
+        "shop.json: warning: flow 1 node 3 data.message: "
+        "kakao: Kakao has no location output: sent as a map link",
+        "shop.json: warning: flow 1 node 4 data.buttons[0].label: "
+        "kakao: cut from 31 to 14 characters",
+        "shop.json: warning: flow 1 node 3 data.message: "
+        "navertalk: TalkTalk has no location message: sent as a map link",
+        "shop.json: warning: flow 1 node 4 data.buttons[0].label: "
+        "navertalk: cut from 31 to 10 characters",
+    ]

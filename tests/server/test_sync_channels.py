@@ -190,7 +190,10 @@ def manual_bot(tmp_path: Path) -> Path:
         "      - id: 2\n"
         "        type: manual\n"
         "        data:\n"
-        "          message: {type: text, text: 'Calling an agent…', kakao: '상담을 원하시면 눌러 주세요.'}\n",
+        "          message:\n"
+        "            type: text\n"
+        "            text: 'Calling an agent…'\n"
+        "            kakao: '상담을 원하시면 눌러 주세요.'\n",
         encoding="utf-8",
     )
     return bot
@@ -226,7 +229,8 @@ async def test_talktalk_open_options_and_friend_land_in_params(tmp_path: Path) -
         "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
         "      - id: 2\n"
         "        type: response\n"
-        "        data: {message: {type: text, text: 'from {{inflow}} / {{referer}} friend={{friend}}'}}\n"
+        "        data:\n"
+        "          message: {type: text, text: 'from {{inflow}} / {{referer}} friend={{friend}}'}\n"
         "        next: [{nodeId: 3}]\n"
         "      - {id: 3, type: keyboard, data: {type: text}, next: [{nodeId: 2}]}\n",
         encoding="utf-8",
