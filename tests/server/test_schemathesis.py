@@ -39,6 +39,7 @@ from flowbot.server import create_app
 from flowbot.server.app import FlowbotApp
 from flowbot.server.openapi import GET_WEBHOOKS, OPENAPI, PY_WHITESPACE
 
+from .korean_platforms import korean_settings
 from .platforms import messenger_settings
 from .support import API_KEY, POKEMON, free_port
 
@@ -124,8 +125,11 @@ def serve_in_thread(app: FlowbotApp) -> Iterator[str]:
 
 
 def flowbot(folder: Path) -> FlowbotApp:
-    """The app under test: SQLite in `folder`, the Pokémon bot with both messengers."""
-    channels = messenger_settings("http://127.0.0.1:9", "http://127.0.0.1:9")
+    """The app under test: SQLite in `folder`, the Pokémon bot on every messenger."""
+    channels = {
+        **messenger_settings("http://127.0.0.1:9", "http://127.0.0.1:9"),
+        **korean_settings("http://127.0.0.1:9"),
+    }
     return create_app(
         Settings(
             bots=[BotSource("pokemon", POKEMON, channels)],

@@ -17,7 +17,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from flowbot.channels.registry import MESSENGERS
+from flowbot.channels.registry import CHANNELS, MESSENGERS
+from flowbot.channels.unsigned import UnsignedSettings
 
 __all__ = ["GET_WEBHOOKS", "OPENAPI", "PY_WHITESPACE", "docs_page"]
 
@@ -132,8 +133,24 @@ _ANY_BOT_ID = _path_parameter("botId", _STRING, "Any bot id: the preflight does 
 _CONVERSATION_ID = _path_parameter(
     "conversationId", _STRING, "A conversation's id, as the web channel's answer gives it"
 )
+# The messengers that sign nothing: their webhook URL ends in a secret path token.
+PATH_TOKEN_CHANNELS = tuple(
+    name for name in MESSENGERS if issubclass(CHANNELS[name].Settings, UnsignedSettings)
+)
 _CHANNEL = _path_parameter(
-    "channel", {"type": "string", "enum": list(MESSENGERS)}, "The messenger (docs/channels.md)"
+    "channel",
+    {"type": "string", "enum": [name for name in MESSENGERS if name not in PATH_TOKEN_CHANNELS]},
+    "The messenger (docs/channels.md)",
+)
+_TOKEN_CHANNEL = _path_parameter(
+    "channel",
+    {"type": "string", "enum": list(PATH_TOKEN_CHANNELS)},
+    "A messenger that signs nothing (KakaoTalk, TalkTalk)",
+)
+_PATH_TOKEN = _path_parameter(
+    "path_token",
+    _STRING,
+    "The bot's secret path token for this channel (flowbot.toml); a wrong one answers 404",
 )
 # The messengers whose webhook answers a GET (a subscription check); the others'
 # answer 405 (tests/server/test_schemathesis.py checks this list against the app).
@@ -690,6 +707,41 @@ PATHS: dict[str, Any] = {
                 "400": _error("Not the platform's webhook body"),
                 "403": _error("Missing or wrong signature"),
                 "404": _NO_WEBHOOK,
+                "413": _WEBHOOK_TOO_LARGE,
+                "503": _error("Too busy: the platform retries later"),
+            },
+        },
+    },
+    "/channels/{channel}/{botId}/{path_token}": {
+        "post": {
+            "summary": "KakaoTalk's skill and TalkTalk's webhook: the answer in the response",
+            "tags": ["messenger channels"],
+            "description": "The platform signs nothing: the path token (and, when set, an "
+            "IP allow-list and Kakao's X-Flowbot-Secret header) proves the request. The turn "
+            "runs in the request; its answer is the body when it ends within 3.5 s. Later, "
+            "Kakao gets useCallback (with a callback URL) or the bot's error message, "
+            "TalkTalk an empty 200, and the answer follows by Kakao's callback or TalkTalk's "
+            "send API. See docs/channels.md.",
+            "parameters": [_TOKEN_CHANNEL, _BOT_ID, _PATH_TOKEN],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "description": "Kakao: a SkillPayload {intent, userRequest, bot, action}; "
+                    'TalkTalk: one event {"event", "user", …}',
+                }
+            ),
+            "responses": {
+                "200": {
+                    "description": "Kakao: a SkillResponse; TalkTalk: a send event, or an "
+                    "empty body",
+                    "content": {
+                        JSON: {"schema": {"type": "object"}},
+                        TEXT: {"schema": _TEXT_BODY},
+                    },
+                },
+                "400": _error("Not the platform's webhook body"),
+                "403": _error("An address outside allowed_ips, or a wrong X-Flowbot-Secret"),
+                "404": _error("No such bot, no settings for this channel, or a wrong path token"),
                 "413": _WEBHOOK_TOO_LARGE,
                 "503": _error("Too busy: the platform retries later"),
             },
