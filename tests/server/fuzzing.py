@@ -28,6 +28,7 @@ from flowbot.config import BotSource, Settings
 from flowbot.server import create_app
 from flowbot.server.app import FlowbotApp
 
+from .korean_platforms import korean_settings
 from .platforms import messenger_settings
 from .support import API_KEY, POKEMON, WELCOME
 
@@ -144,7 +145,10 @@ def platform(calls: list[httpx.Request]) -> httpx.MockTransport:
 @contextlib.contextmanager
 def serve(database: str) -> Iterator[Server]:
     calls: list[httpx.Request] = []
-    channels = messenger_settings("http://127.0.0.1:9", "http://127.0.0.1:9")
+    channels = {
+        **messenger_settings("http://127.0.0.1:9", "http://127.0.0.1:9"),
+        **korean_settings("http://127.0.0.1:9"),
+    }
     settings = Settings(
         bots=[BotSource("pokemon", POKEMON, channels)], database=database, api_key=API_KEY
     )

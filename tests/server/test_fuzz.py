@@ -510,6 +510,72 @@ def test_messenger_webhooks(server: Server, name: str) -> None:
     server.assert_answers_a_normal_turn(f"after-{name}-fuzz")
 
 
+kakao_bodies = some_of(
+    {
+        "intent": some_of({"id": texts, "name": texts}),
+        "userRequest": some_of(
+            {
+                "utterance": texts,
+                "callbackUrl": st.one_of(texts, st.just("http://127.0.0.1:9/callback/x")),
+                "params": some_of({"surface": texts}),
+                "user": some_of({"id": st.one_of(st.just("kakao-u1"), texts), "type": texts}),
+            }
+        ),
+        "bot": some_of({"id": texts, "name": texts}),
+        "action": some_of(
+            {
+                "name": texts,
+                "params": some_of({"size": texts, "count": big_numbers}),
+                "clientExtra": st.one_of(texts, some_of({"flowbot": texts})),
+            }
+        ),
+    }
+)
+talktalk_bodies = some_of(
+    {
+        "event": st.sampled_from(["open", "send", "leave", "friend", "echo", "other"]),
+        "user": st.one_of(st.just("tt-u1"), texts),
+        "options": some_of({"inflow": texts, "referer": texts, "set": texts}),
+        "textContent": some_of({"text": texts, "code": texts, "inputType": texts}),
+        "imageContent": some_of({"imageUrl": texts}),
+    }
+)
+
+
+@pytest.mark.parametrize("name", ["kakao", "navertalk"])
+def test_unsigned_messenger_webhooks(server: Server, name: str) -> None:
+    """Kakao's skill and TalkTalk's webhook: any body, any path token, never a 500."""
+    from .korean_platforms import KAKAO_TOKEN, NAVER_TOKEN
+
+    shaped = kakao_bodies if name == "kakao" else talktalk_bodies
+    right = KAKAO_TOKEN if name == "kakao" else NAVER_TOKEN
+    tokens = mostly(
+        st.just(right),
+        st.just(right[:-1]),
+        st.just(right + "%C3%A9"),
+        st.just("%ED%95%9C"),
+        st.just(""),
+    )
+
+    @st.composite
+    def requests(draw: st.DrawFn) -> tuple[bytes, Any, list[bytes], str]:
+        body = draw(bodies(shaped))
+        return body, draw(headers_for(body, st.none())), draw(chunked(body)), draw(tokens)
+
+    @FUZZ
+    @given(requests())
+    @example((DEEP_PARAMS, [], [DEEP_PARAMS], right))
+    @example((b"{}", [(b"content-length", b"\xb2")], [b"{}"], right))
+    def fuzz(request: tuple[bytes, Any, list[bytes], str]) -> None:
+        body, headers, chunks, token = request
+        path = f"/channels/{name}/pokemon/{token}"
+        answer = server.request("POST", path, headers=headers, chunks=chunks)
+        server.check(answer, f"POST {path} {body[:300]!r} {headers!r}")
+
+    fuzz()
+    server.assert_answers_a_normal_turn(f"after-{name}-fuzz")
+
+
 def test_the_hostile_json_is_hostile() -> None:
     """The strategies write what the docstring says (a check of the tools, not the app)."""
     assert dump("\ud800\x00") == '"\\ud800\\u0000"'
