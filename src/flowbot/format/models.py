@@ -240,8 +240,57 @@ class ManualNode(NodeBase):
     data: ManualData = Field(default_factory=ManualData)
 
 
+# --- node types of CLOSER's guide that flowbot does not run -----------------------
+#
+# CLOSER's guide describes four more node types: natural-language understanding
+# through an external agent (Dialogflow, Watson Conversation), small talk
+# (PINGPONG), sending an e-mail and writing to a Google spreadsheet. flowbot
+# loads and exports them unchanged, `flowbot validate` warns about each, and a
+# turn that reaches one fails like a failing node (the error system message).
+# Their data declares no fields: every key is kept as given, in its order, so
+# export gives back what CLOSER wrote. The guide does not print their `type`
+# names; these are the names of its pages (nlp.md, chitchat.md, email.md,
+# gsheet.md).
+
+
+class NlpData(Model):
+    """The external agent and its settings (the guide does not list the keys)."""
+
+
+class NlpNode(NodeBase):
+    type: Literal["nlp"]
+    data: NlpData = Field(default_factory=NlpData)
+
+
+class ChitchatData(Model):
+    """Small talk; the guide shows no settings."""
+
+
+class ChitchatNode(NodeBase):
+    type: Literal["chitchat"]
+    data: ChitchatData = Field(default_factory=ChitchatData)
+
+
+class EmailData(Model):
+    """The guide names `to`, `replyTo`, `subject` and `body` (templates)."""
+
+
+class EmailNode(NodeBase):
+    type: Literal["email"]
+    data: EmailData = Field(default_factory=EmailData)
+
+
+class GsheetData(Model):
+    """The guide names `token`, `spreadsheetId`, `sheetName`, `columns` and `values`."""
+
+
+class GsheetNode(NodeBase):
+    type: Literal["gsheet"]
+    data: GsheetData = Field(default_factory=GsheetData)
+
+
 class UnknownNode(NodeBase):
-    """A node whose type flowbot does not know: loads, and `validate` reports it."""
+    """A node whose type flowbot does not know: `validate` reports it, the loader refuses it."""
 
     type: str
     data: dict[str, Any] = Field(default_factory=dict)
@@ -259,10 +308,15 @@ NODE_TYPES = (
     "manual",
 )
 
+# In CLOSER's guide, loaded and exported, but not run (see NlpNode and the others above).
+UNSUPPORTED_NODE_TYPES = ("nlp", "chitchat", "email", "gsheet")
+
+_TAGS = NODE_TYPES + UNSUPPORTED_NODE_TYPES
+
 
 def _node_tag(value: Any) -> str:
     node_type = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return node_type if node_type in NODE_TYPES else "unknown"
+    return node_type if node_type in _TAGS else "unknown"
 
 
 Node = Annotated[
@@ -275,6 +329,10 @@ Node = Annotated[
     | Annotated[SandboxNode, Tag("sandbox")]
     | Annotated[BackNode, Tag("back")]
     | Annotated[ManualNode, Tag("manual")]
+    | Annotated[NlpNode, Tag("nlp")]
+    | Annotated[ChitchatNode, Tag("chitchat")]
+    | Annotated[EmailNode, Tag("email")]
+    | Annotated[GsheetNode, Tag("gsheet")]
     | Annotated[UnknownNode, Tag("unknown")],
     Discriminator(_node_tag),
 ]
@@ -289,6 +347,10 @@ AnyNode = (
     | SandboxNode
     | BackNode
     | ManualNode
+    | NlpNode
+    | ChitchatNode
+    | EmailNode
+    | GsheetNode
     | UnknownNode
 )
 

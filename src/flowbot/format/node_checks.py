@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from flowbot.format.check_reporter import BotIndex, Reporter
 from flowbot.format.conditions import ConditionError, compile_where
-from flowbot.format.models import NODE_TYPES, id_key
-from flowbot.format.problems import format_id, template_error_message
+from flowbot.format.models import NODE_TYPES, UNSUPPORTED_NODE_TYPES, id_key
+from flowbot.format.problems import format_id, template_error_message, unsupported_node_message
 from flowbot.format.structure import format_path, join_path
 from flowbot.template import TemplateSyntaxError, compile_template
 
@@ -313,7 +313,14 @@ def check_node(
     node: dict[str, Any], node_ids: dict[str, int], report: Reporter, index: BotIndex
 ) -> None:
     kind = node.get("type")
-    if kind not in NODE_TYPES:
+    if kind in UNSUPPORTED_NODE_TYPES:
+        # in CLOSER's guide: the bot loads, and a turn that reaches the node fails
+        report.warning(
+            "type",
+            f"{unsupported_node_message(kind)}: a turn that reaches it answers with the "
+            "error system message (call the service from a fetch or sandbox node instead)",
+        )
+    elif kind not in NODE_TYPES:
         report.error("type", f"unknown node type {kind!r} (known: {', '.join(NODE_TYPES)})")
     elif (check := _NODE_CHECKS.get(kind)) is not None:
         data = node.get("data")

@@ -23,7 +23,14 @@ from typing import Literal
 
 from flowbot.format.models import Id
 
-__all__ = ["BotLoadError", "Problem", "Severity", "format_id", "template_error_message"]
+__all__ = [
+    "BotLoadError",
+    "Problem",
+    "Severity",
+    "format_id",
+    "template_error_message",
+    "unsupported_node_message",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -38,6 +45,11 @@ def format_id(value: Id) -> str:
 def template_error_message(message: str, line: int, column: int) -> str:
     """The wording of a template syntax error, shared by every place that compiles one."""
     return f"template syntax error at line {line} column {column}: {message}"
+
+
+def unsupported_node_message(node_type: str) -> str:
+    """What a node of a type in CLOSER's guide that flowbot does not run fails with."""
+    return f"the {node_type} node does not run in flowbot"
 
 
 @dataclass(frozen=True, slots=True)

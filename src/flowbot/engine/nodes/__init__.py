@@ -14,6 +14,8 @@ from flowbot.engine.nodes.manual import ManualHandler, UnknownHandler
 from flowbot.engine.nodes.parameter import ParameterHandler
 from flowbot.engine.nodes.response import ResponseHandler
 from flowbot.engine.nodes.sandbox import SandboxHandler
+from flowbot.engine.nodes.unsupported import UnsupportedHandler
+from flowbot.format.models import UNSUPPORTED_NODE_TYPES
 
 __all__ = [
     "HANDLERS",
@@ -26,18 +28,22 @@ __all__ = [
 ]
 
 HANDLERS: Final[dict[str, NodeHandler]] = {
-    handler.type: handler
-    for handler in (
-        EntryHandler(),
-        ResponseHandler(),
-        KeyboardHandler(),
-        FlowHandler(),
-        ParameterHandler(),
-        FetchHandler(),
-        SandboxHandler(),
-        BackHandler(),
-        ManualHandler(),
-    )
+    **{
+        handler.type: handler
+        for handler in (
+            EntryHandler(),
+            ResponseHandler(),
+            KeyboardHandler(),
+            FlowHandler(),
+            ParameterHandler(),
+            FetchHandler(),
+            SandboxHandler(),
+            BackHandler(),
+            ManualHandler(),
+        )
+    },
+    # the node types of CLOSER's guide that flowbot loads but does not run
+    **dict.fromkeys(UNSUPPORTED_NODE_TYPES, UnsupportedHandler()),
 }
 
 _UNKNOWN: Final = UnknownHandler()
