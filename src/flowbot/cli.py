@@ -53,21 +53,84 @@ def validate(
     )
 
 
-@app.command()
+TEMPLATE_HELP = r"""Render a template (or a message with --expand) against a JSON context.
+
+A payload in the context's message that is JSON text is read as a JSON value,
+as the engine reads a postback's payload: {{message.payload.flowId}} works on
+{"message": {"payload": "{\"flowId\": 2}"}}.
+
+--expand renders a whole Message object instead of SOURCE: every string in it
+is a template, and a card, button or quick reply that uses {{arr[i].x}} is
+repeated for each element of arr, at most 10 (array expansion). The result is
+printed as JSON.
+
+Examples:
+
+  flowbot template 'Hi {{name}}' --context '{"params": {"name": "Kim"}}'
+
+  flowbot template '{{message.payload.flowId}}' \
+    --context '{"message": {"payload": "{\"flowId\": 2}"}}'
+
+  flowbot template --context '{"results": [{"name": "Pikachu"}, {"name": "Eevee"}]}' \
+    --expand '{"type": "text", "text": "{{results.length}} found",
+               "buttons": [{"type": "postback", "label": "{{results[i].name}}"}]}'
+"""
+
+
+@app.command(help=TEMPLATE_HELP.replace("[", "\\["))
 def template(
     source: Annotated[str, typer.Argument(help="The template text.")] = "",
-    context: Annotated[str, typer.Option("--context", help="The context as JSON.")] = "{}",
+    context: Annotated[str, typer.Option("--context", help="The context as a JSON object.")] = "{}",
     expand: Annotated[
         str | None,
         typer.Option(
-            "--expand", help="A whole Message object as JSON, rendered with array expansion."
+            "--expand",
+            metavar="MESSAGE_JSON",
+            help="A whole Message object as JSON, rendered with array expansion (see above).",
         ),
     ] = None,
 ) -> None:
-    """Render a template (or a message with --expand) against a JSON context."""
     from flowbot.template.playground import run_playground
 
-    raise typer.Exit(run_playground(source, context, expand))
+    raise typer.Exit(run_playground(source, _payload_as_the_engine_reads_it(context), expand))
+
+
+def _payload_as_the_engine_reads_it(context_json: str) -> str:
+    """The context with `message.payload` parsed by the engine's own rule when it is a string.
+
+    Anything else (invalid JSON included: the playground reports it) is
+    passed on unchanged.
+    """
+    import json
+
+    try:
+        context = json.loads(context_json)
+    except json.JSONDecodeError:
+        return context_json
+    message = context.get("message") if isinstance(context, dict) else None
+    if not isinstance(message, dict) or not isinstance(message.get("payload"), str):
+        return context_json
+    from flowbot.engine import parse_payload
+
+    message = {**message, "payload": parse_payload(message["payload"])}
+    return json.dumps({**context, "message": message}, ensure_ascii=False)
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    from flowbot.config import PARAM_KEY
+
+    params: dict[str, str] = {}
+    for value in values or []:
+        name, equals, text = value.partition("=")
+        if not equals:
+            raise typer.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="--param")
+        if not PARAM_KEY.fullmatch(name):
+            raise typer.BadParameter(
+                f"{name!r} is not a param name (letters, digits, _ and -, at most 100)",
+                param_hint="--param",
+            )
+        params[name] = text
+    return params
 
 
 @app.command()
@@ -76,11 +139,21 @@ def chat(
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="Machine interface: JSON lines in, JSON lines out.")
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="An initial param of the conversation, as the widget's ?NAME=VALUE "
+            "(a string; repeatable). With --jsonl, every user's conversation starts with it.",
+        ),
+    ] = None,
 ) -> None:
     """Chat with a bot in the terminal."""
+    params = _params(param)
     from flowbot.chat import run_chat
 
-    raise typer.Exit(run_chat(bot, jsonl=jsonl))
+    raise typer.Exit(run_chat(bot, jsonl=jsonl, params=params))
 
 
 @app.command("test")
@@ -99,7 +172,9 @@ def test_(
 def serve(
     targets: Annotated[list[Path], typer.Argument(help="Bots, or one flowbot.toml config.")],
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    port: Annotated[
+        int, typer.Option(help="Port to bind (0: any free port).", min=0, max=65535)
+    ] = 8000,
     db: Annotated[str, typer.Option(help="Database URL.")] = "sqlite:///flowbot.db",
 ) -> None:
     """Serve bots: web chat widget, channel webhooks and the JSON API."""

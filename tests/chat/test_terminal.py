@@ -109,6 +109,28 @@ async def test_links_show_their_url_and_quick_replies_expire(buttons_bot: Path) 
     assert "Flow two" in shown(await chat.handle_line("2"))
 
 
+async def test_initial_params_start_the_conversation_and_each_restart(buttons_bot: Path) -> None:
+    chat = ChatSession(load_chat_program(buttons_bot), initial_params={"name": "Kim"})
+    await chat.start()
+    assert "name=<Kim>" in shown(await chat.handle_line("typed"))
+    assert '"name": "Kim"' in shown(await chat.handle_line("/state"))
+    await chat.handle_line("/restart")
+    assert '"name": "Kim"' in shown(await chat.handle_line("/state"))
+
+
+def test_chat_command_takes_params_in_a_pipe(buttons_bot: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flowbot.cli", "chat", str(buttons_bot), "--param", "name=김"],
+        input="typed\n/quit\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "echo text=<typed> n=<> qr=<> name=<김>" in done.stdout
+
+
 def test_chat_command_runs_in_a_pipe() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flowbot.cli", "chat", str(EXAMPLES / "pokemon.yaml")],

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from flowbot.config import BotSource, Settings
-from flowbot.server.main import chat_urls, run_server
+from flowbot.server.main import PortError, bind_port, chat_urls, run_server
 
 from .support import NOT_PICKED, POKEMON, REPO, WELCOME, choose, free_port
 
@@ -100,14 +105,94 @@ path = "{POKEMON}"
     assert (tmp_path / "served.db").exists()  # relative to the config file
 
 
-def test_bad_targets_exit_2_with_a_message(tmp_path: Path, capsys: object) -> None:
-    assert run_server([tmp_path / "missing.yaml"], host="127.0.0.1", port=1, db="memory://") == 2
+def test_bad_targets_exit_2_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = free_port()
+    assert run_server([tmp_path / "missing.yaml"], host="127.0.0.1", port=port, db="memory://") == 2
     broken = tmp_path / "broken.json"
     broken.write_text(
         '{"flows": [{"id": 1, "nodes": [{"id": 1, "type": "entry", "next": [{"nodeId": 5}]}]}]}'
     )
-    assert run_server([broken], host="127.0.0.1", port=1, db="memory://") == 2
-    assert run_server([POKEMON], host="127.0.0.1", port=1, db="mysql://x") == 2
+    assert run_server([broken], host="127.0.0.1", port=port, db="memory://") == 2
+    assert "the bots above do not load; nothing served" in capsys.readouterr().err
+    assert run_server([POKEMON], host="127.0.0.1", port=port, db="mysql://x") == 2
+    # the port bound for them is free again
+    bind_port("127.0.0.1", port)[0].close()
+
+
+def serve_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flowbot.cli", "serve", "examples/pokemon.yaml", *args]
+
+
+def test_a_busy_port_is_one_line_exit_2_and_nothing_written(tmp_path: Path) -> None:
+    database = tmp_path / "never.db"
+    with socket.socket() as other:  # another server, listening on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        done = subprocess.run(
+            serve_command("--db", f"sqlite:///{database}", "--port", str(port)),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"flowbot serve: port {port} on 127.0.0.1 is in use (another flowbot?)"
+    ]
+    assert done.stdout == ""
+    assert not database.exists()  # no database file, no migrations
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_chat_url_appears_once_the_port_answers(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        serve_command("--db", f"sqlite:///{tmp_path / 'x.db'}", "--port", str(port)),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    try:
+        first = lines.get(timeout=30)
+        # right after the line: the server answers, the store migrated and open
+        chat = f"http://127.0.0.1:{port}/chat/pokemon"
+        assert first == f"Chat with your bot: {chat}\n"
+        assert httpx.get(chat, timeout=5).status_code == 200
+        opened = httpx.post(
+            f"http://127.0.0.1:{port}/channels/web/pokemon/messages",
+            json={"userKey": "ash"},
+            timeout=5,
+        )
+        assert opened.status_code == 200, opened.text
+        ready = lines.get(timeout=5)
+        assert ready == f"flowbot serve: ready on http://127.0.0.1:{port} (Ctrl+C to stop)\n"
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_bind_port_listens_on_every_address_of_the_host() -> None:
+    sockets = bind_port("127.0.0.1", 0)
+    try:
+        assert len(sockets) == 1
+        port = sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # it listens already: the connection waits in the backlog
+        with pytest.raises(PortError) as taken:
+            bind_port("127.0.0.1", port)
+        assert str(taken.value) == f"port {port} on 127.0.0.1 is in use (another flowbot?)"
+    finally:
+        sockets[0].close()
+    with pytest.raises(PortError, match=re.escape("cannot listen on port 1 on 203.0.113.1: ")):
+        bind_port("203.0.113.1", 1)  # an address of no interface here
 
 
 def test_chat_urls() -> None:

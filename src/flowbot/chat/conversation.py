@@ -47,10 +47,21 @@ def load_chat_program(path: Path) -> Program:
 
 
 class Conversation:
-    def __init__(self, program: Program, user: str, *, ports: Ports | None = None) -> None:
+    """`initial_params` start every new conversation, as the widget's query string does;
+    the params a message carries win over them."""
+
+    def __init__(
+        self,
+        program: Program,
+        user: str,
+        *,
+        ports: Ports | None = None,
+        initial_params: dict[str, Any] | None = None,
+    ) -> None:
         self.program = program
         self.user = user
         self.ports = ports
+        self.initial_params = dict(initial_params or {})
         self.state: ConversationState | None = None
         self.buttons: list[Clickable] = []
         self.quick_replies: list[Clickable] = []
@@ -114,6 +125,8 @@ class Conversation:
     async def send(
         self, message: InboundMessage, params: dict[str, Any] | None = None
     ) -> TurnResult:
+        if self.state is None and self.initial_params:
+            params = {**self.initial_params, **(params or {})}
         if params:
             # The engine merges them into the params before the turn (initial params when new).
             message.params = dict(params)

@@ -39,14 +39,23 @@ class EventError(Exception):
 class JsonlChat:
     """Conversations of several users, kept apart by the "user" of each event."""
 
-    def __init__(self, program: Program, *, ports: Ports | None = None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        *,
+        ports: Ports | None = None,
+        initial_params: dict[str, Any] | None = None,
+    ) -> None:
         self.program = program
         self.ports = ports
+        self.initial_params = dict(initial_params or {})
         self.conversations: dict[str, Conversation] = {}
 
     def conversation(self, user: str) -> Conversation:
         if user not in self.conversations:
-            self.conversations[user] = Conversation(self.program, user, ports=self.ports)
+            self.conversations[user] = Conversation(
+                self.program, user, ports=self.ports, initial_params=self.initial_params
+            )
         return self.conversations[user]
 
     async def handle_line(self, line: str) -> dict[str, Any]:

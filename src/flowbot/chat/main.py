@@ -6,6 +6,7 @@ import asyncio
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -19,7 +20,8 @@ from flowbot.integrations.wiring import world_ports
 __all__ = ["run_chat"]
 
 
-def run_chat(bot: Path, *, jsonl: bool) -> int:
+def run_chat(bot: Path, *, jsonl: bool, params: dict[str, Any] | None = None) -> int:
+    """Chat until end of input; `params` start every new conversation (`--param`)."""
     try:
         program = load_chat_program(bot)
     except BotLoadError as exc:
@@ -35,18 +37,20 @@ def run_chat(bot: Path, *, jsonl: bool) -> int:
             # JSON lines are UTF-8 whatever the locale says.
             if isinstance(stream, io.TextIOWrapper):
                 stream.reconfigure(encoding="utf-8")
-        asyncio.run(_jsonl(program))
+        asyncio.run(_jsonl(program, params or {}))
         return 0
-    asyncio.run(_terminal(program, Console()))
+    asyncio.run(_terminal(program, Console(), params or {}))
     return 0
 
 
-async def _jsonl(program: Program) -> None:
+async def _jsonl(program: Program, params: dict[str, Any]) -> None:
     async with world_ports() as ports:
-        await serve_jsonl(JsonlChat(program, ports=ports), sys.stdin, sys.stdout)
+        chat = JsonlChat(program, ports=ports, initial_params=params)
+        await serve_jsonl(chat, sys.stdin, sys.stdout)
 
 
-async def _terminal(program: Program, console: Console) -> None:
+async def _terminal(program: Program, console: Console, params: dict[str, Any]) -> None:
     # the bot's fetch nodes and scripts work here as on the server (public hosts only)
     async with world_ports() as ports:
-        await run_terminal(ChatSession(program, ports=ports), console, program.bot.title)
+        session = ChatSession(program, ports=ports, initial_params=params)
+        await run_terminal(session, console, program.bot.title)

@@ -33,8 +33,16 @@ Type a message and press Enter. Type a button's number to click it.
 
 
 class ChatSession:
-    def __init__(self, program: Program, *, user: str = "terminal", ports: Ports | None = None):
-        self.conversation = Conversation(program, user, ports=ports)
+    def __init__(
+        self,
+        program: Program,
+        *,
+        user: str = "terminal",
+        ports: Ports | None = None,
+        initial_params: dict[str, Any] | None = None,
+    ):
+        # initial params (`--param`) start the conversation, and each /restart
+        self.conversation = Conversation(program, user, ports=ports, initial_params=initial_params)
         self.numbered: dict[int, Clickable] = {}
         self.done = False
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -15,9 +18,18 @@ from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
 from flowbot.server.logs import redact_logs
 
-__all__ = ["GC_THRESHOLD", "chat_urls", "http_protocol", "run_server", "webhook_urls"]
+__all__ = [
+    "GC_THRESHOLD",
+    "PortError",
+    "bind_port",
+    "chat_urls",
+    "http_protocol",
+    "run_server",
+    "webhook_urls",
+]
 
 GC_THRESHOLD = 20_000
+BACKLOG = 2048  # uvicorn's default
 
 
 def http_protocol() -> type[asyncio.Protocol] | str:
@@ -66,14 +78,96 @@ def webhook_urls(settings: Settings, host: str, port: int) -> list[tuple[str, st
     return urls
 
 
+class PortError(Exception):
+    """The address cannot be listened on; the message is the one line to print."""
+
+
+def bind_port(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets on every address of `host` (as uvicorn's own binding would).
+
+    Raises PortError when the port is taken or the address unusable; nothing
+    stays bound then. With port 0 every address gets the port the first got.
+    """
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise PortError(f"cannot listen on {host}: {error.strerror or error}") from None
+    except UnicodeError as error:  # a host name no IDNA encoding takes
+        raise PortError(f"cannot listen on {host}: {error}") from None
+    sockets: list[socket.socket] = []
+    seen: set[tuple[int, object]] = set()
+    try:
+        for family, kind, proto, _, address in infos:
+            if (family, address[0]) in seen:
+                continue
+            seen.add((family, address[0]))
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # "::" must not also take the IPv4 port: it has its own socket
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if sockets[1:]:
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.bind(address)
+            # Listening now: connections made during start-up wait in the
+            # backlog, and a port taken by a listener is refused here.
+            sock.listen(BACKLOG)
+    except OSError as error:
+        for sock in sockets:
+            sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortError(f"port {port} on {host} is in use (another flowbot?)") from None
+        raise PortError(
+            f"cannot listen on port {port} on {host}: {error.strerror or error}"
+        ) from None
+    return sockets
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that calls `announce` once it accepts requests."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # the lifespan (store, migrations) has run and the sockets serve: ready
+        await super().startup(sockets=sockets)
+        if self.started and not self.should_exit:
+            self._announce()
+
+
 def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
-    """Serve until interrupted; the exit code is 0, or 2 for bad targets or bots."""
+    """Serve until interrupted; the exit code is 0, or 2 for bad targets, bots or port.
+
+    The port is bound before anything else is opened: a port in use ends the
+    command with one line, the database untouched. The chat URLs and the
+    ready line are printed once the server answers on it.
+    """
     try:
         settings = settings_from_targets(targets, db=db)
-        app = create_app(settings)
     except ConfigError as error:
         print(f"flowbot serve: {error}", file=sys.stderr)
         return 2
+    try:
+        sockets = bind_port(host, port)
+    except PortError as error:
+        print(f"flowbot serve: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _serve(settings, sockets, host=host)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _serve(settings: Settings, sockets: list[socket.socket], *, host: str) -> int:
+    port: int = sockets[0].getsockname()[1]
+    try:
+        app = create_app(settings)
     except BotLoadError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -110,13 +204,17 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
     # uvicorn has configured its loggers now: the event stream's ?token= must
     # not reach the access log, nor any other line
     redact_logs()
-    server = uvicorn.Server(config)
-    for url in chat_urls(settings, host, port):
-        print(f"Chat with your bot: {url}", flush=True)
-    for bot_id, name, url in webhook_urls(settings, host, port):
-        print(f"{name} webhook of {bot_id}: {url} (at your public https address)", flush=True)
+
+    def announce() -> None:
+        for url in chat_urls(settings, host, port):
+            print(f"Chat with your bot: {url}", flush=True)
+        for bot_id, name, url in webhook_urls(settings, host, port):
+            print(f"{name} webhook of {bot_id}: {url} (at your public https address)", flush=True)
+        print(f"flowbot serve: ready on {_base(host, port)} (Ctrl+C to stop)", flush=True)
+
+    server = _AnnouncingServer(config, announce)
     try:
-        server.run()
-    except SystemExit as exit_:  # uvicorn exits when it cannot bind the port
+        server.run(sockets=sockets)
+    except SystemExit as exit_:  # uvicorn exits when the lifespan fails to start
         return exit_.code if isinstance(exit_.code, int) else 1
     return 0 if server.started else 1
