@@ -53,6 +53,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# a Korean font, so that the Korean widget's screenshots show Hangul (the tests pass without)
+	@dpkg -s fonts-nanum >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null 2>&1 || \
+	  echo "fonts-nanum not installed: Korean text in screenshots shows as boxes"
 
 lint: dev
 	$(BIN)/ruff check src tests bench

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -37,6 +38,7 @@ from .browsing import (
     loopback,
     new_context,
 )
+from .test_chat_page import KOREAN_TITLE, KOREAN_URL, KOREAN_WELCOME, korean_settings
 
 pytestmark = pytest.mark.browser
 
@@ -619,3 +621,310 @@ def test_an_expired_token_starts_a_new_conversation_silently(
         "events",
     ]
     assert blocked == []
+
+
+# --- the bot's language: a Korean bot on a phone, Korean and English interface ---------
+
+PHONE = {
+    "viewport": {"width": 375, "height": 667},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+# What the widget writes itself (the bot writes the rest), by language.
+INTERFACE = {
+    "ko": {
+        "online": "온라인",
+        "reconnecting": "다시 연결하는 중…",
+        "restart": "처음부터 다시",
+        "messages": "메시지 목록",
+        "suggested": "추천 답변",
+        "input": "메시지",
+        "placeholder": "메시지를 입력하세요…",
+        "send": "보내기",
+        "not_delivered": "전송하지 못했습니다.",
+        "retry": "다시 시도",
+        "open_chat": "채팅 열기: ",
+        "close_chat": "채팅 닫기",
+    },
+    "en": {
+        "online": "Online",
+        "reconnecting": "Reconnecting…",
+        "restart": "Start over",
+        "messages": "Messages",
+        "suggested": "Suggested replies",
+        "input": "Message",
+        "placeholder": "Type a message…",
+        "send": "Send",
+        "not_delivered": "Not delivered.",
+        "retry": "Retry",
+        "open_chat": "Open chat: ",
+        "close_chat": "Close chat",
+    },
+}
+KOREAN_ANSWER = "좋아요! 바로 준비해 드릴게요."
+
+# Where each line of a bubble's text starts: [{before, after, inLink}] for every
+# soft line break (the character that ends one line and the one that starts the next).
+LINE_BREAKS_JS = """(bubble) => {
+    const breaks = [];
+    const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let top = null;
+    let previous = null;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const inLink = Boolean(node.parentElement.closest("a"));
+        for (let i = 0; i < node.data.length; i += 1) {
+            if (node.data[i] === "\\n") { top = null; continue; }  // the bot's own line break
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rects = range.getClientRects();
+            if (!rects.length) continue;
+            const y = Math.round(rects[0].top);
+            if (top !== null && y > top + 2) {
+                breaks.push({ before: previous, after: node.data[i], inLink });
+            }
+            top = y;
+            previous = node.data[i];
+        }
+    }
+    return breaks;
+}"""
+
+# Every element that holds text, with a scrollWidth wider than its box.
+OVERFLOWING_JS = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [];
+    for (const node of document.querySelectorAll(
+        ".fb-bubble, .fb-text, .fb-quick-reply, .fb-scroll, .fb-messages, .fb-header, .fb-composer"
+    )) {
+        const box = node.getBoundingClientRect();
+        if (node.scrollWidth > node.clientWidth || box.right > width + 0.5 || box.left < -0.5) {
+            wide.push(`${node.className}: ${node.scrollWidth} > ${node.clientWidth}`);
+        }
+    }
+    if (document.documentElement.scrollWidth > width) wide.push("the page scrolls sideways");
+    return wide;
+}"""
+
+
+@pytest.fixture(scope="module")
+def korean_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    """`doumi`, the Korean bot titled 포켓몬 도우미 (and the others of test_chat_page)."""
+    server = InProcessServer(korean_settings(tmp_path_factory.mktemp("korean")))
+    server.start()
+    yield server
+    server.stop()
+
+
+@contextlib.contextmanager
+def _context_page(browser: Any, **options: Any) -> Iterator[Any]:
+    """A page of its own context (loopback only), failing on JavaScript errors or a blocked URL."""
+    blocked: list[str] = []
+    context = new_context(browser, blocked, **options)
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+    assert blocked == []
+
+
+def _interface_speaks(page: Any, lang: str, title: str) -> None:
+    """The widget's own strings are those of `lang`; the header shows `title`."""
+    from playwright.sync_api import expect
+
+    words = INTERFACE[lang]
+    expect(page.get_by_test_id("flowbot-title")).to_have_text(title)
+    expect(page.locator(".fb-status")).to_have_text(words["online"])
+    expect(page.locator(".fb-input")).to_have_attribute("placeholder", words["placeholder"])
+    expect(page.get_by_role("button", name=words["send"], exact=True)).to_have_count(1)
+    expect(page.get_by_role("button", name=words["restart"], exact=True)).to_have_count(1)
+    expect(page.get_by_role("log", name=words["messages"])).to_have_count(1)
+    expect(page.get_by_label(words["input"], exact=True)).to_have_count(1)
+    expect(page.locator(".fb-panel")).to_have_attribute("aria-label", title)
+
+
+def _korean_welcome_wraps_between_words(page: Any) -> None:
+    """On a phone: no bubble overflows, Korean breaks at spaces only, the long token breaks."""
+    from playwright.sync_api import expect
+
+    welcome = _bot_bubbles(page).first
+    expect(welcome).to_have_text(KOREAN_WELCOME)
+    expect(page.locator(".fb-quick-reply")).to_have_text(["파트너 고르기", "포켓몬 도감 살펴보기"])
+    style = welcome.evaluate(
+        "e => [getComputedStyle(e).wordBreak, getComputedStyle(e).overflowWrap]"
+    )
+    assert style == ["keep-all", "anywhere"], style
+    for reply in page.locator(".fb-quick-reply").all():
+        assert reply.evaluate("e => getComputedStyle(e).wordBreak") == "keep-all"
+    assert page.evaluate(OVERFLOWING_JS) == []
+    breaks = welcome.evaluate(LINE_BREAKS_JS)
+    between_words = [b for b in breaks if b["before"] == " "]
+    inside = [b for b in breaks if b["before"] != " "]
+    # the sentence takes several lines, each ending at a space, never inside a word…
+    assert len([b for b in between_words if not b["inLink"]]) >= 3, breaks
+    # …but the unbroken URL-like token, longer than a line, breaks inside (and fits)
+    assert inside and all(b["inLink"] for b in inside), breaks
+    link = welcome.locator("a.fb-link")
+    expect(link).to_have_attribute("href", KOREAN_URL)
+
+
+def _screenshot(page: Any, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    page.screenshot(path=str(path), animations="disabled")
+    (ARTIFACTS / name).write_bytes(path.read_bytes())
+    return path
+
+
+def test_a_korean_bot_on_a_phone_with_lang_from_the_query(
+    browser: Any, korean_server: InProcessServer, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    with _context_page(browser, **PHONE) as page:  # the browser itself speaks English
+        with page.expect_request("**/channels/web/doumi/messages") as opened:
+            page.goto(f"{korean_server.url}/chat/doumi?lang=ko&trainer=지우")
+        # ?lang= steers the widget; it is no param of the conversation
+        assert json.loads(opened.value.post_data or "{}")["params"] == {"trainer": "지우"}
+        expect(page).to_have_title(KOREAN_TITLE)
+        expect(page.locator("html")).to_have_attribute("lang", "ko")
+        _interface_speaks(page, "ko", KOREAN_TITLE)
+        _korean_welcome_wraps_between_words(page)
+        expect(page.get_by_role("group", name=INTERFACE["ko"]["suggested"])).to_be_visible()
+        shot = _screenshot(page, tmp_path, "widget-korean-phone.png")
+        assert shot.stat().st_size > 10_000
+
+
+def test_a_korean_bot_on_a_phone_with_lang_from_the_browser(
+    browser: Any, korean_server: InProcessServer, tmp_path: Path
+) -> None:
+    """locale ko-KR, no ?lang=: Korean, down to the delivery errors."""
+    from playwright.sync_api import expect
+
+    words = INTERFACE["ko"]
+    with _context_page(browser, locale="ko-KR", **PHONE) as page:
+        page.goto(f"{korean_server.url}/chat/doumi")
+        assert page.evaluate("navigator.language") == "ko-KR"
+        expect(page).to_have_title(KOREAN_TITLE)
+        expect(page.locator("html")).to_have_attribute("lang", "ko")
+        _interface_speaks(page, "ko", KOREAN_TITLE)
+        _korean_welcome_wraps_between_words(page)
+
+        # The server is unreachable, then refuses the message: Korean notices.
+        answers = {"status": 503}
+
+        def refuse(route: Any) -> None:
+            if "text" in json.loads(route.request.post_data or "{}"):
+                route.fulfill(status=answers["status"], json={"error": "no"})
+            else:
+                route.continue_()
+
+        page.route("**/channels/web/doumi/messages", refuse)
+        page.locator(".fb-quick-reply").first.click()
+        expect(page.locator(".fb-status")).to_have_text(words["reconnecting"])
+        expect(page.locator(".fb-notice")).to_have_text(words["reconnecting"])
+        answers["status"] = 400
+        failed = page.get_by_test_id("flowbot-failed")
+        expect(failed).to_have_text(words["not_delivered"] + words["retry"])
+        expect(page.locator(".fb-status")).to_have_text(words["online"])
+        expect(page.locator(".fb-notice")).to_be_hidden()
+        _screenshot(page, tmp_path, "widget-korean-phone-failed.png")
+        page.unroute("**/channels/web/doumi/messages")
+        failed.get_by_role("button", name=words["retry"]).click()
+        expect(_bot_bubbles(page).last).to_have_text(KOREAN_ANSWER)
+        expect(page.locator(".fb-bubble.fb-user")).to_have_text(["파트너 고르기"])
+        assert page.evaluate(OVERFLOWING_JS) == []
+
+
+def test_english_on_the_chat_page_of_a_korean_bot(
+    browser: Any, korean_server: InProcessServer
+) -> None:
+    """?lang=en beats a Korean browser; ?title= renames the page, as text."""
+    from playwright.sync_api import expect
+
+    with _context_page(browser, locale="ko-KR", **PHONE) as page:
+        page.goto(f"{korean_server.url}/chat/doumi?lang=en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page).to_have_title(KOREAN_TITLE)  # the bot's title is bot data, not translated
+        _interface_speaks(page, "en", KOREAN_TITLE)
+        # the bot's Korean still wraps between words
+        _korean_welcome_wraps_between_words(page)
+
+        title = '<img src=x onerror="window.__owned=1">Oak'
+        with page.expect_request("**/channels/web/doumi/messages") as opened:
+            page.goto(f"{korean_server.url}/chat/doumi?lang=en&restart=1&title={quote(title)}&x=1")
+        assert json.loads(opened.value.post_data or "{}")["params"] == {"x": "1"}
+        expect(page).to_have_title(title)
+        _interface_speaks(page, "en", title)
+        assert page.locator(".fb-root img").count() == 0
+        assert page.evaluate("() => window.__owned") is None
+
+
+def test_embedded_widgets_speak_their_own_language(
+    browser: Any, korean_server: InProcessServer, tmp_path: Path
+) -> None:
+    """data-title and data-lang on the script tag; without data-title, the bot's title."""
+    from playwright.sync_api import expect
+
+    url = korean_server.url
+    viewport = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    english = f"""<!doctype html><html lang="ko"><head>{viewport}<title>포켓몬 상점</title></head>
+        <body><h1>포켓몬 상점</h1>
+        <script src="{url}/widget.js" data-bot="doumi" data-title="Professor Oak" data-lang="en">
+        </script></body></html>"""
+    korean = f"""<!doctype html><html lang="en"><head>{viewport}<title>Poké shop</title></head>
+        <body><h1>Poké shop</h1><script src="{url}/widget.js" data-bot="doumi"></script>
+        </body></html>"""
+    with contextlib.ExitStack() as stack:
+        page = stack.enter_context(_context_page(browser, locale="ko-KR", **PHONE))
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+
+        # data-title and data-lang win over the bot's title and the Korean browser.
+        page.goto(stack.enter_context(_serve_page(english)))
+        root = page.get_by_test_id("flowbot")
+        expect(root).to_have_attribute("lang", "en")
+        expect(page.locator("html")).to_have_attribute("lang", "ko")  # the host page's own
+        expect(page).to_have_title("포켓몬 상점")
+        launcher = page.get_by_test_id("flowbot-launcher")
+        expect(launcher).to_have_attribute(
+            "aria-label", INTERFACE["en"]["open_chat"] + "Professor Oak"
+        )
+        launcher.click()
+        _interface_speaks(page, "en", "Professor Oak")
+        # the header's close button (the launcher, hidden under the panel on a phone, too)
+        expect(page.get_by_test_id("flowbot-close")).to_have_attribute(
+            "aria-label", INTERFACE["en"]["close_chat"]
+        )
+        expect(launcher).to_have_attribute("aria-label", INTERFACE["en"]["close_chat"])
+        _korean_welcome_wraps_between_words(page)
+        _screenshot(page, tmp_path, "widget-embed-english-phone.png")
+        assert not [u for u in requests if u.endswith("/info")]  # the title was given
+
+        # No data-title: the bot's own title, asked from the server; the browser's Korean.
+        # The host page's ?title= and ?lang= are its own: params, as before.
+        requests.clear()
+        with page.expect_response("**/chat/doumi/info") as info:
+            page.goto(f"{stack.enter_context(_serve_page(korean))}/shop?title=Shop&lang=en")
+        assert info.value.json() == {"id": "doumi", "title": KOREAN_TITLE}
+        expect(root).to_have_attribute("lang", "ko")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page).to_have_title("Poké shop")
+        expect(launcher).to_have_attribute(
+            "aria-label", INTERFACE["ko"]["open_chat"] + KOREAN_TITLE
+        )
+        # nothing opened on the server before the visitor opens the chat
+        assert not [u for u in requests if "/channels/web/" in u]
+        with page.expect_request("**/channels/web/doumi/messages") as opened:
+            launcher.click()
+        assert json.loads(opened.value.post_data or "{}")["params"] == {
+            "title": "Shop",
+            "lang": "en",
+        }
+        _interface_speaks(page, "ko", KOREAN_TITLE)
+        _korean_welcome_wraps_between_words(page)

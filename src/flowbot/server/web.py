@@ -3,19 +3,28 @@
 POST /channels/web/{botId}/messages                      one turn (flowbot.server.messages)
 GET  /channels/web/{botId}/conversations/{id}/events     pushed messages (server-sent events)
 GET  /chat/{botId}, /widget.js, /static/…                the widget files (public)
+GET  /chat/{botId}/info                                  the bot's id and title, for the widget
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -25,13 +34,34 @@ from flowbot.server.errors import ServiceError
 from flowbot.server.http import error_response
 from flowbot.server.messages import MessagesEndpoint
 
-__all__ = ["EventStream", "hub_events", "static_file", "web_routes"]
+__all__ = [
+    "EventStream",
+    "bot_title",
+    "chat_page_values",
+    "hub_events",
+    "page_language",
+    "pretty_title",
+    "render_chat_page",
+    "static_file",
+    "web_routes",
+]
 
 logger = logging.getLogger("flowbot.server")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 NO_CACHE = {"Cache-Control": "no-cache"}
 RETRY_SOON = {"Retry-After": "30"}
+# The bot's title may change (a bot imported through the API): cached briefly.
+INFO_CACHE = {"Cache-Control": "public, max-age=60"}
+
+# The chat page's own text, in the widget's two interface languages (English, Korean).
+NO_SCRIPT = {
+    "en": "This chat needs JavaScript.",
+    "ko": "이 채팅을 사용하려면 JavaScript가 필요합니다.",
+}
+NO_TITLE = {"en": "Chat", "ko": "채팅"}
+MAX_TITLE_CHARS = 100
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
 def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute]:
@@ -63,9 +93,33 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
 
     async def chat_page(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
-        if bot_id not in ctx.bots:
+        program = ctx.bots.get(bot_id)
+        if program is None:
             return PlainTextResponse(f"No bot {bot_id!r} here.", status_code=404)
-        return static_file(ctx, "chat.html", "text/html; charset=utf-8")
+        path = ctx.static_dir / "chat.html"
+        try:
+            template = path.read_text(encoding="utf-8")
+        except OSError:
+            logger.error("widget file %s is missing", path)
+            return PlainTextResponse("chat.html is not installed on this server.", status_code=404)
+        values = chat_page_values(
+            bot_id,
+            program.bot.title,
+            request.query_params.get("title"),
+            request.query_params.get("lang"),
+            request.headers.get("accept-language"),
+        )
+        return HTMLResponse(render_chat_page(template, values), headers=NO_CACHE)
+
+    async def bot_info(request: Request) -> Response:
+        # Public, like the chat page: what an embedded widget shows in its header.
+        bot_id = request.path_params["bot_id"]
+        program = ctx.bots.get(bot_id)
+        if program is None:
+            return error_response(request, 404, f"no bot {bot_id!r}")
+        return JSONResponse(
+            {"id": bot_id, "title": bot_title(program.bot.title)}, headers=INFO_CACHE
+        )
 
     async def widget_script(request: Request) -> Response:
         return static_file(ctx, "widget.js", "text/javascript; charset=utf-8")
@@ -80,6 +134,7 @@ def web_routes(ctx: ServerContext, messages: MessagesEndpoint) -> list[BaseRoute
             origins,
         ),
         Route("/chat/{bot_id}", chat_page, methods=["GET"]),
+        _cross_origin_route("/chat/{bot_id}/info", request_response(bot_info), "GET", origins),
         _cross_origin_route("/widget.js", request_response(widget_script), "GET", origins),
         Mount("/static", _static_app(ctx.static_dir), name="static"),
     ]
@@ -171,6 +226,59 @@ async def hub_events(ctx: ServerContext, topic: str, event: str) -> AsyncIterato
                 continue
             data = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
             yield f"event: {event}\ndata: {data}\n\n"
+
+
+def bot_title(title: str | None) -> str | None:
+    """A bot file's `title` as the widget shows it: None when missing or blank."""
+    if not isinstance(title, str) or not title.strip():
+        return None
+    return title.strip()[:MAX_TITLE_CHARS]
+
+
+def pretty_title(bot_id: str, lang: str = "en") -> str:
+    """The title of a bot without one, as widget.js makes it: `my-bot` → `My bot`."""
+    words = re.sub(r"[-_]+", " ", bot_id).strip()
+    return words[:1].upper() + words[1:] if words else NO_TITLE[lang]
+
+
+def page_language(query: str | None, accept_language: str | None) -> str:
+    """The chat page's language: `?lang=`, else the browser's first Accept-Language.
+
+    `ko…` is Korean, anything else English (the widget's rule for navigator.language).
+    """
+    tag = (query or "").strip()
+    if not tag and accept_language:
+        tag = accept_language.split(",", 1)[0].split(";", 1)[0].strip()
+    return "ko" if tag.lower().startswith("ko") else "en"
+
+
+def chat_page_values(
+    bot_id: str,
+    title: str | None,
+    query_title: str | None,
+    query_lang: str | None,
+    accept_language: str | None,
+) -> dict[str, str]:
+    """The chat page's placeholders, each HTML-escaped (the title is bot data).
+
+    `title` is the page's <title> before the script runs (`?title=` wins over the
+    bot's own); `botTitle` is the bot's own title for the widget (empty: none),
+    which applies `?title=` itself.
+    """
+    own = bot_title(title)
+    lang = page_language(query_lang, accept_language)
+    shown = bot_title(query_title) or own or pretty_title(bot_id, lang)
+    return {
+        "lang": lang,
+        "title": html.escape(shown),
+        "botTitle": html.escape(own or ""),
+        "noscript": html.escape(NO_SCRIPT[lang]),
+    }
+
+
+def render_chat_page(template: str, values: dict[str, str]) -> str:
+    """chat.html with its `{{name}}` placeholders filled in; unknown ones are left alone."""
+    return PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), template)
 
 
 def _static_app(directory: Path) -> ASGIApp:

@@ -22,6 +22,10 @@
   const VERSION = "0.1.0";
   // Reserved query-string keys: they steer the widget and are never sent as params.
   const RESERVED_PARAMS = new Set(["userKey", "sessionId", "restart"]);
+  // Reserved too on the chat page (full-page mode), where they name and translate it;
+  // an embedding page's own ?title= or ?lang= stays a param like any other key.
+  const PAGE_PARAMS = new Set(["title", "lang"]);
+  const MAX_TITLE_CHARS = 100;
   const PARAM_KEY = /^[A-Za-z0-9_-]{1,100}$/;
   const MAX_PARAMS = 50;
   const LINK_PROTOCOLS = new Set(["http:", "https:", "mailto:", "tel:"]);
@@ -49,6 +53,68 @@
     left: "M15 6l-6 6 6 6",
     right: "M9 6l6 6-6 6",
     image: "M4.5 5.5h15v13h-15zM4.5 15.5l4.5-4.5 4 4 2.5-2.5 4 4M15.5 9.5h.01",
+  };
+
+  // Everything the widget itself writes (the bot writes the rest), per interface
+  // language: data-lang, else ?lang= on the chat page, else navigator.language
+  // (ko… is Korean, anything else English). docs/widget.md lists them.
+  const STRINGS = {
+    en: {
+      chat: "Chat",
+      online: "Online",
+      reconnecting: "Reconnecting…",
+      restart: "Start over",
+      close: "Close",
+      closeChat: "Close chat",
+      openChat: (title) => `Open chat: ${title}`,
+      messages: "Messages",
+      suggestedReplies: "Suggested replies",
+      typing: (title) => `${title} is typing`,
+      inputLabel: "Message",
+      placeholder: "Type a message…",
+      send: "Send",
+      notDelivered: "Not delivered.",
+      retry: "Retry",
+      imageUnavailable: "Image unavailable",
+      carousel: "carousel",
+      cards: (count) => `${count} cards`,
+      slide: "slide",
+      slideOf: (index, count) => `${index} of ${count}`,
+      previousCard: "Previous card",
+      nextCard: "Next card",
+      location: "Location",
+      openMap: "Open map",
+      agent: (name) => `${name} (agent)`,
+      joined: (name) => `${name} joined the conversation`,
+    },
+    ko: {
+      chat: "채팅",
+      online: "온라인",
+      reconnecting: "다시 연결하는 중…",
+      restart: "처음부터 다시",
+      close: "닫기",
+      closeChat: "채팅 닫기",
+      openChat: (title) => `채팅 열기: ${title}`,
+      messages: "메시지 목록",
+      suggestedReplies: "추천 답변",
+      typing: (title) => `${title} 입력 중`,
+      inputLabel: "메시지",
+      placeholder: "메시지를 입력하세요…",
+      send: "보내기",
+      notDelivered: "전송하지 못했습니다.",
+      retry: "다시 시도",
+      imageUnavailable: "이미지를 불러올 수 없습니다",
+      carousel: "캐러셀",
+      cards: (count) => `카드 ${count}장`,
+      slide: "슬라이드",
+      slideOf: (index, count) => `${count}장 중 ${index}번째`,
+      previousCard: "이전 카드",
+      nextCard: "다음 카드",
+      location: "위치",
+      openMap: "지도 열기",
+      agent: (name) => `${name} (상담원)`,
+      joined: (name) => `${name} 님이 대화에 참여했습니다`,
+    },
   };
 
   // The dark palette, for the OS preference and for data-theme="dark" alike.
@@ -217,9 +283,14 @@
 .fb-root .fb-row.fb-enter { animation: fb-enter 0.18s ease-out; }
 @keyframes fb-enter { from { opacity: 0; transform: translateY(6px); } to { opacity: 1; transform: none; } }
 
+/* Korean wraps between words (keep-all), never inside one; a token longer than
+   the line (a URL) still breaks anywhere rather than overflow. */
+.fb-root .fb-bubble, .fb-root .fb-card, .fb-root .fb-event, .fb-root .fb-quick-reply,
+.fb-root .fb-notice, .fb-root .fb-delivery {
+  word-break: keep-all; overflow-wrap: anywhere;
+}
 .fb-root .fb-bubble {
-  max-width: min(82%, 560px); border-radius: var(--fb-radius); overflow-wrap: anywhere;
-  white-space: pre-wrap;
+  max-width: min(82%, 560px); border-radius: var(--fb-radius); white-space: pre-wrap;
 }
 .fb-root .fb-bubble.fb-bot {
   background: var(--fb-bot-bg); color: var(--fb-bot-text); box-shadow: var(--fb-shadow);
@@ -235,7 +306,6 @@
 .fb-root .fb-row-event { align-items: center; margin: 10px 0; }
 .fb-root .fb-event {
   font-size: 12.5px; color: var(--fb-muted); text-align: center; padding: 2px 12px;
-  overflow-wrap: anywhere;
 }
 .fb-root .fb-bubble.fb-user {
   background: var(--fb-user-bg); color: var(--fb-user-text); padding: 9px 14px;
@@ -301,11 +371,11 @@
 .fb-root .fb-card-media { aspect-ratio: 16 / 10; background: var(--fb-media-bg); overflow: hidden; flex: none; }
 .fb-root .fb-card-media img, .fb-root .fb-card-media video { width: 100%; height: 100%; object-fit: cover; display: block; }
 .fb-root .fb-card-body { padding: 12px 14px; flex: 1; display: flex; flex-direction: column; gap: 4px; }
-.fb-root .fb-card-title { font-weight: 650; font-size: 15.5px; line-height: 1.3; overflow-wrap: anywhere; }
+.fb-root .fb-card-title { font-weight: 650; font-size: 15.5px; line-height: 1.3; }
 .fb-root .fb-card-title a { text-decoration: none; }
 .fb-root .fb-card-title a:hover { text-decoration: underline; }
 .fb-root .fb-card-description {
-  color: var(--fb-muted); font-size: 14px; white-space: pre-wrap; overflow-wrap: anywhere;
+  color: var(--fb-muted); font-size: 14px; white-space: pre-wrap;
 }
 .fb-root .fb-card .fb-buttons { margin-top: auto; }
 
@@ -528,10 +598,11 @@
 
   // Query-string values the server accepts as params: reserved keys and keys the
   // web channel would refuse (it allows [A-Za-z0-9_-] only) are left out.
-  function paramsFrom(search, base) {
+  // `reserved`: more keys that are not params (the chat page's title and lang).
+  function paramsFrom(search, base, reserved) {
     const params = Object.assign({}, base);
     for (const [key, value] of new URLSearchParams(search)) {
-      if (RESERVED_PARAMS.has(key) || !PARAM_KEY.test(key)) continue;
+      if (RESERVED_PARAMS.has(key) || (reserved && reserved.has(key)) || !PARAM_KEY.test(key)) continue;
       params[key] = value;
     }
     for (const key of Object.keys(params)) {
@@ -560,9 +631,32 @@
     }
   }
 
-  function prettyTitle(botId) {
+  function prettyTitle(botId, strings) {
     const words = asText(botId).replace(/[-_]+/g, " ").trim();
-    return words ? words.charAt(0).toUpperCase() + words.slice(1) : "Chat";
+    return words ? words.charAt(0).toUpperCase() + words.slice(1) : strings.chat;
+  }
+
+  // A title as shown: trimmed, at most MAX_TITLE_CHARS; "" when there is none.
+  function cleanTitle(value) {
+    return typeof value === "string" ? Array.from(value.trim()).slice(0, MAX_TITLE_CHARS).join("") : "";
+  }
+
+  // The interface language of a language tag ("ko", "ko-KR" → "ko"; anything
+  // else → "en"); null when there is no tag at all.
+  function languageOf(tag) {
+    const value = asText(tag).trim().toLowerCase();
+    if (!value) return null;
+    return value.startsWith("ko") ? "ko" : "en";
+  }
+
+  // data-lang / the `lang` option, else ?lang= on the chat page, else the browser's.
+  function chooseLanguage(options) {
+    return (
+      languageOf(options.lang) ||
+      languageOf(options.queryLang) ||
+      languageOf(window.navigator && window.navigator.language) ||
+      "en"
+    );
   }
 
   let stylesInjected = false;
@@ -590,10 +684,19 @@
       // What a bot's relative URIs are resolved against: the server, never the host page.
       this.base = serverBase(this.server);
       this.mode = options.mode === "page" ? "page" : "launcher";
-      this.title = options.title || prettyTitle(this.bot);
-      this.placeholder = options.placeholder || "Type a message…";
+      this.lang = chooseLanguage(options);
+      this.strings = STRINGS[this.lang];
+      // data-title / the `title` option, else ?title= on the chat page, else the
+      // bot file's title (the chat page has it as data-bot-title; an embedded
+      // widget asks the server), else the bot id, capitalised.
+      const title = cleanTitle(options.title) || cleanTitle(options.queryTitle);
+      const botTitle = cleanTitle(options.botTitle);
+      this.title = title || botTitle || prettyTitle(this.bot, this.strings);
+      this.needsTitle = !title && typeof options.botTitle !== "string";
+      this.placeholder = options.placeholder || this.strings.placeholder;
       this.storageKey = `flowbot:v1:${this.server}:${this.bot}`;
-      this.params = paramsFrom(options.search || "", options.params || {});
+      const reserved = this.mode === "page" ? PAGE_PARAMS : null;
+      this.params = paramsFrom(options.search || "", options.params || {}, reserved);
       this.conversation = null; // {userKey, token, conversationId, transcript, quickReplies}
       this.started = false;
       this.sendChain = Promise.resolve();
@@ -611,6 +714,7 @@
       this.loadConversation(options);
       this.buildDom(options);
       this.restoreTranscript();
+      if (this.needsTitle) this.fetchTitle();
       this.onOnline = () => this.wakeUp();
       window.addEventListener("online", this.onOnline);
       if (this.mode === "page" || options.open) this.open();
@@ -663,6 +767,7 @@
         "data-testid": "flowbot",
         "data-bot": this.bot,
         "data-theme": options.theme || null,
+        lang: this.lang,
       });
       if (options.position === "left") root.classList.add("fb-left");
       this.root = root;
@@ -676,17 +781,20 @@
       });
       this.panel = panel;
 
+      const t = this.strings;
       const header = el("header", "fb-header");
-      header.appendChild(textEl("div", "fb-avatar", this.title.charAt(0).toUpperCase()));
+      this.avatar = el("div", "fb-avatar", { "aria-hidden": "true" });
+      header.appendChild(this.avatar);
       const titleBox = el("div", "fb-title-box");
-      titleBox.appendChild(textEl("div", "fb-title", this.title));
-      this.status = textEl("div", "fb-status", "Online");
+      this.titleLine = el("div", "fb-title", { "data-testid": "flowbot-title" });
+      titleBox.appendChild(this.titleLine);
+      this.status = textEl("div", "fb-status", t.online);
       titleBox.appendChild(this.status);
       header.appendChild(titleBox);
       const restart = el("button", "fb-header-button fb-restart", {
         type: "button",
-        "aria-label": "Start over",
-        title: "Start over",
+        "aria-label": t.restart,
+        title: t.restart,
         "data-testid": "flowbot-restart",
       });
       restart.appendChild(icon("restart"));
@@ -695,8 +803,8 @@
       if (this.mode === "launcher") {
         const close = el("button", "fb-header-button fb-close", {
           type: "button",
-          "aria-label": "Close chat",
-          title: "Close",
+          "aria-label": t.closeChat,
+          title: t.close,
           "data-testid": "flowbot-close",
         });
         close.appendChild(icon("close"));
@@ -722,20 +830,19 @@
         role: "log",
         "aria-live": "polite",
         "aria-relevant": "additions",
-        "aria-label": "Messages",
+        "aria-label": t.messages,
         "data-testid": "flowbot-messages",
       });
       scroll.appendChild(this.list);
       this.quickReplies = el("div", "fb-quick-replies", {
         role: "group",
-        "aria-label": "Suggested replies",
+        "aria-label": t.suggestedReplies,
         hidden: true,
         "data-testid": "flowbot-quick-replies",
       });
       scroll.appendChild(this.quickReplies);
       this.typing = el("div", "fb-typing", {
         role: "status",
-        "aria-label": `${this.title} is typing`,
         hidden: true,
         "data-testid": "flowbot-typing",
       });
@@ -745,7 +852,7 @@
 
       const composer = el("form", "fb-composer", { "data-testid": "flowbot-composer" });
       const inputId = `${panelId}-input`;
-      const label = textEl("label", "fb-visually-hidden", "Message");
+      const label = textEl("label", "fb-visually-hidden", t.inputLabel);
       label.htmlFor = inputId;
       composer.appendChild(label);
       this.input = el("textarea", "fb-input", {
@@ -759,8 +866,8 @@
       });
       this.sendButton = el("button", "fb-send", {
         type: "submit",
-        "aria-label": "Send",
-        title: "Send",
+        "aria-label": t.send,
+        title: t.send,
         disabled: true,
         "data-testid": "flowbot-send",
       });
@@ -784,7 +891,6 @@
       if (this.mode === "launcher") {
         this.launcher = el("button", "fb-launcher", {
           type: "button",
-          "aria-label": `Open chat: ${this.title}`,
           "aria-controls": panelId,
           "aria-expanded": "false",
           "data-testid": "flowbot-launcher",
@@ -800,7 +906,40 @@
       }
       root.appendChild(panel);
       (options.container || document.body).appendChild(root);
+      // The chat page is the widget's own: its document speaks the widget's language.
+      if (this.mode === "page") document.documentElement.lang = this.lang;
+      this.showTitle();
+    }
+
+    // Puts this.title wherever it shows: header, avatar, labels, the page's title.
+    showTitle() {
+      const t = this.strings;
+      this.titleLine.textContent = this.title;
+      this.avatar.textContent = (Array.from(this.title)[0] || "").toUpperCase();
+      this.panel.setAttribute("aria-label", this.title);
+      this.typing.setAttribute("aria-label", t.typing(this.title));
+      if (this.launcher && !this.root.classList.contains("fb-open")) {
+        this.launcher.setAttribute("aria-label", t.openChat(this.title));
+      }
       if (this.mode === "page") document.title = this.title;
+    }
+
+    // The bot file's title, from the server (GET /chat/{botId}/info): for a
+    // widget given no title (embedded without data-title). Shown once it comes.
+    async fetchTitle() {
+      const url = `${this.server}/chat/${encodeURIComponent(this.bot)}/info`;
+      try {
+        const response = await fetch(url, { credentials: "omit" });
+        if (!response.ok) return;
+        const info = await response.json();
+        const title = cleanTitle(info && info.title);
+        if (title && !this.destroyed) {
+          this.title = title;
+          this.showTitle();
+        }
+      } catch {
+        /* offline or an older server: the bot id stays the title */
+      }
     }
 
     resizeInput() {
@@ -854,8 +993,8 @@
     setNotice() {
       const offline = this.retrying || this.eventsDown;
       this.root.classList.toggle("fb-offline", offline);
-      this.status.textContent = offline ? "Reconnecting…" : "Online";
-      this.notice.textContent = "Reconnecting…";
+      this.status.textContent = offline ? this.strings.reconnecting : this.strings.online;
+      this.notice.textContent = this.strings.reconnecting;
       this.notice.hidden = !offline;
     }
 
@@ -865,7 +1004,7 @@
       if (this.mode === "launcher") {
         this.root.classList.add("fb-open");
         this.launcher.setAttribute("aria-expanded", "true");
-        this.launcher.setAttribute("aria-label", "Close chat");
+        this.launcher.setAttribute("aria-label", this.strings.closeChat);
         this.launcher.replaceChild(icon("close"), this.launcher.firstChild);
         this.unread.hidden = true;
         setTimeout(() => this.input.focus({ preventScroll: true }), 50);
@@ -879,7 +1018,7 @@
       if (this.mode !== "launcher") return;
       this.root.classList.remove("fb-open");
       this.launcher.setAttribute("aria-expanded", "false");
-      this.launcher.setAttribute("aria-label", `Open chat: ${this.title}`);
+      this.launcher.setAttribute("aria-label", this.strings.openChat(this.title));
       this.launcher.replaceChild(icon("chat"), this.launcher.firstChild);
       this.launcher.focus({ preventScroll: true });
     }
@@ -1008,8 +1147,8 @@
       const row = bubble.parentElement;
       if (!row || row.querySelector(".fb-delivery")) return;
       const note = el("div", "fb-delivery", { "data-testid": "flowbot-failed" });
-      note.appendChild(textEl("span", null, "Not delivered."));
-      const retry = textEl("button", null, "Retry");
+      note.appendChild(textEl("span", null, this.strings.notDelivered));
+      const retry = textEl("button", null, this.strings.retry);
       retry.type = "button";
       retry.addEventListener("click", () => {
         note.remove();
@@ -1161,7 +1300,7 @@
         if (!data || typeof data !== "object") return;
         // An agent's messages carry their name; `joined` says one took the conversation.
         const agent = data.source === "agent" ? agentName(data.agent) : "";
-        if (agent && data.joined === true) this.enqueueNotice(`${agent} joined the conversation`);
+        if (agent && data.joined === true) this.enqueueNotice(this.strings.joined(agent));
         this.enqueueReplies(data.replies, data.quickReplies, { agent });
         if (!this.isOpen() && this.unread) this.unread.hidden = false;
       });
@@ -1334,7 +1473,7 @@
       row.classList.add("fb-row-agent");
       row.setAttribute("data-agent", agent);
       row.setAttribute("role", "group");
-      row.setAttribute("aria-label", `${agent} (agent)`);
+      row.setAttribute("aria-label", this.strings.agent(agent));
       if (sameAgent) return; // one name over a run of the same person's messages
       const name = textEl("div", "fb-agent-name", agent);
       name.setAttribute("aria-hidden", "true"); // the row's label says it
@@ -1395,7 +1534,10 @@
 
     // Shown where an image cannot load (offline, broken URL): keeps the card's shape.
     missingMedia(alt) {
-      const box = el("div", "fb-media-missing", { role: "img", "aria-label": alt || "Image unavailable" });
+      const box = el("div", "fb-media-missing", {
+        role: "img",
+        "aria-label": alt || this.strings.imageUnavailable,
+      });
       const label = asText(alt).trim();
       if (label) box.appendChild(textEl("div", "fb-initial", Array.from(label)[0].toUpperCase()));
       else box.appendChild(icon("image"));
@@ -1406,21 +1548,22 @@
       if (!cards.length) return null;
       if (cards.length === 1) return this.renderCard(cards[0]);
       const box = el("div", "fb-carousel-box", { "data-testid": "flowbot-carousel" });
+      const t = this.strings;
       const track = el("div", "fb-carousel", {
         role: "group",
-        "aria-roledescription": "carousel",
-        "aria-label": `${cards.length} cards`,
+        "aria-roledescription": t.carousel,
+        "aria-label": t.cards(cards.length),
         tabindex: "0",
       });
       cards.forEach((card, index) => {
         const node = this.renderCard(card);
-        node.setAttribute("aria-roledescription", "slide");
-        node.setAttribute("aria-label", `${index + 1} of ${cards.length}`);
+        node.setAttribute("aria-roledescription", t.slide);
+        node.setAttribute("aria-label", t.slideOf(index + 1, cards.length));
         track.appendChild(node);
       });
-      const prev = el("button", "fb-carousel-nav fb-prev", { type: "button", "aria-label": "Previous card" });
+      const prev = el("button", "fb-carousel-nav fb-prev", { type: "button", "aria-label": t.previousCard });
       prev.appendChild(icon("left"));
-      const next = el("button", "fb-carousel-nav fb-next", { type: "button", "aria-label": "Next card" });
+      const next = el("button", "fb-carousel-nav fb-next", { type: "button", "aria-label": t.nextCard });
       next.appendChild(icon("right"));
       const step = () => {
         const first = track.firstElementChild;
@@ -1482,7 +1625,7 @@
       const info = el("div", "fb-location");
       info.appendChild(icon("pin"));
       const lines = el("div");
-      lines.appendChild(textEl("div", "fb-location-label", asText(message.label) || "Location"));
+      lines.appendChild(textEl("div", "fb-location-label", asText(message.label) || this.strings.location));
       if (Number.isFinite(lat) && Number.isFinite(lon)) {
         lines.appendChild(textEl("div", "fb-location-coords", `${lat.toFixed(5)}, ${lon.toFixed(5)}`));
       }
@@ -1496,7 +1639,7 @@
           target: "_blank",
           rel: "noopener noreferrer",
         });
-        link.appendChild(textEl("span", null, "Open map"));
+        link.appendChild(textEl("span", null, this.strings.openMap));
         link.appendChild(icon("external"));
         buttons.appendChild(link);
         bubble.appendChild(buttons);
@@ -1595,6 +1738,9 @@
       server,
       mode,
       title: data.title,
+      // Set by the chat page: the bot file's title ("" when it has none).
+      botTitle: data.botTitle,
+      lang: data.lang,
       placeholder: data.placeholder,
       theme: data.theme === "dark" || data.theme === "light" ? data.theme : null,
       position: data.position,
@@ -1607,7 +1753,7 @@
   function resolveOptions(options) {
     const query = new URLSearchParams(window.location.search);
     const restart = query.get("restart");
-    return Object.assign(
+    const resolved = Object.assign(
       {
         server: window.location.origin,
         mode: "launcher",
@@ -1617,6 +1763,12 @@
       },
       options,
     );
+    // ?title= and ?lang= belong to the chat page; an embedding page's query is its own.
+    if (resolved.mode === "page") {
+      if (resolved.queryTitle === undefined) resolved.queryTitle = query.get("title");
+      if (resolved.queryLang === undefined) resolved.queryLang = query.get("lang");
+    }
+    return resolved;
   }
 
   function init(options) {
