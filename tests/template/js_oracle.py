@@ -18,9 +18,10 @@ JS_DIR = Path(__file__).resolve().parents[1] / "js"
 
 
 class NodeOracle:
-    def __init__(self, script: str) -> None:
+    def __init__(self, script: str, *, inline: bool = False) -> None:
+        """`script` is a file of tests/js/, or with `inline` the program's text itself."""
         self.process = subprocess.Popen(
-            ["node", script],
+            ["node", "-e", script] if inline else ["node", script],
             cwd=JS_DIR,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -53,3 +54,10 @@ def open_oracle(script: str, package: str) -> NodeOracle:
     if shutil.which("node") is None or not (JS_DIR / "node_modules" / package).is_dir():
         pytest.skip("node or tests/js/node_modules is missing (run `make node-deps`)")
     return NodeOracle(script)
+
+
+def open_inline_oracle(program: str, package: str) -> NodeOracle:
+    """Run `program` (JavaScript text) in tests/js/, where `package` must be installed."""
+    if shutil.which("node") is None or not (JS_DIR / "node_modules" / package).is_dir():
+        pytest.skip("node or tests/js/node_modules is missing (run `make node-deps`)")
+    return NodeOracle(program, inline=True)

@@ -1,11 +1,8 @@
-"""Every example that issue #2 quotes from the CLOSER template docs, through `flowbot template`.
+"""The examples issue #2 quotes from the CLOSER template docs, through `flowbot template`.
 
-The CLOSER guide's full page is not available offline; the helper examples
-and their expected outputs below are the ones the issue quotes from it. The
-Handlebars-part examples (poets/novel, memo/seats, carts, monkey/banana,
-#with novel) are rebuilt with contexts of the same shape in
-test_template.py; here they run once more through the command line, the way
-a bot builder uses the playground.
+The guide's pages themselves, example by example, are in test_closer_guide.py;
+these are the issue's quotations, with contexts of the same shape, run through
+the command line the way a bot builder uses the playground.
 """
 
 from __future__ import annotations
@@ -54,7 +51,8 @@ def playground(template: str, context: dict[str, Any] = DOC_CONTEXT) -> str:
         ('{{FORMAT("01234.5")}}', "1,234.5"),
         ('{{FORMAT(123.456,"0.00")}}', "123.46"),
         ('{{FORMAT(1230974,"0.0a")}}', "1.2m"),
-        ('{{TRUNCATE("가나다라마바사아자차카타파하", 10)}}', "가나다라마바사..."),
+        ('{{TRUNCATE("가나다라마바사아자차카타파하", 10)}}', "가나다라마바사아자차"),
+        ('{{TRUNCATE("가나다라마바사아자차카타파하", 10, "...")}}', "가나다라마바사..."),
         ('{{TRUNCATE("가나다라마바사아자차카타파하", 10, "~")}}', "가나다라마바사아자~"),
         (
             '{{DATE("2018-12-07T05:47:14.667Z","YYYY년 MM월 DD일 HH시 mm분","Asia/Seoul")}}',

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from flowbot.template import TemplateSyntaxError, compile_value
+from flowbot.template import TemplateLimitError, TemplateSyntaxError, compile_value
+from flowbot.template.limits import MAX_ITERATIONS
 
 STARSHIPS = {
     "sandbox": {
@@ -72,6 +73,32 @@ def test_range_expansion_skips_missing_elements() -> None:
     xs = [{"name": n} for n in "abc"]
     assert message.render({"xs": xs}) == [{"label": "b"}, {"label": "c"}]
     assert compile_value([{"label": "{{xs[3..4]}}"}]).render({"xs": [1]}) == []
+
+
+def test_a_range_goes_past_ten_clones() -> None:
+    # CLOSER's guide: "to expand more than 10, use a range"
+    xs = list(range(25))
+    assert compile_value([{"label": "{{xs[0..19]}}"}]).render({"xs": xs}) == [
+        {"label": str(n)} for n in range(20)
+    ]
+    assert len(compile_value([{"label": "{{xs[5..100]}}"}]).render({"xs": xs})) == 20
+    assert compile_value([{"label": "{{xs[0..5]}}"}]).render({"xs": xs}) == [
+        {"label": str(n)} for n in range(6)
+    ]
+
+
+def test_range_clones_are_charged_to_the_render_budget() -> None:
+    xs = list(range(MAX_ITERATIONS + 1))
+    fits = compile_value({"buttons": [{"label": "{{xs[0..9999]}}"}]})
+    assert len(fits.render({"xs": xs})["buttons"]) == MAX_ITERATIONS
+    # two lists of one message share the budget, with the #each loops
+    twice = compile_value({"a": [{"l": "{{xs[0..5999]}}"}], "b": [{"l": "{{xs[0..5999]}}"}]})
+    with pytest.raises(TemplateLimitError, match="array-expansion copies"):
+        twice.render({"xs": xs})
+    with pytest.raises(TemplateLimitError):
+        compile_value(
+            {"text": "{{#each xs}}{{/each}}", "buttons": [{"label": "{{xs[0..1]}}"}]}
+        ).render({"xs": xs[:MAX_ITERATIONS]})
 
 
 @pytest.mark.parametrize("array", [None, "text", {"a": 1}, []])

@@ -51,6 +51,36 @@ def test_format_docs_examples(args: tuple[object, ...], expected: str) -> None:
     assert HELPERS["FORMAT"](*args) == expected
 
 
+def test_format_leaves_what_is_no_number_unchanged() -> None:
+    fmt = HELPERS["FORMAT"]
+    assert fmt("안녕하세요", "0.00") == "안녕하세요"  # with an option too
+    assert fmt("12,000") == "12,000"  # JS Number() reads no number in it
+    assert fmt(None) is None and fmt(None, "0,0") is None  # prints nothing
+    assert fmt(True) is True
+    assert fmt([1000]) == [1000]
+    assert fmt("") == "" and fmt("  ") == "  "
+
+
+def test_format_reads_number_strings_as_js_number_does() -> None:
+    fmt = HELPERS["FORMAT"]
+    assert fmt("1e3") == "1,000"
+    assert fmt("1e3", "0,0") == "1,000"  # numeral alone would read "1e3" as 13
+    assert fmt(" 42 ") == "42"
+    assert fmt("0x1F") == "31"
+    assert fmt("-0") == "-0"
+    assert fmt("Infinity") == "∞"
+
+
+def test_format_without_option_is_to_locale_string() -> None:
+    fmt = HELPERS["FORMAT"]
+    assert fmt(1234567.891) == "1,234,567.891"
+    assert fmt(0.0625) == "0.063"  # halves away from zero
+    assert fmt(1.0005) == "1.001"  # on the shortest digits, not the binary value
+    assert fmt(-1234.5678) == "-1,234.568"
+    assert fmt(10**21) == "1,000,000,000,000,000,000,000"
+    assert fmt(1e-7) == "0"
+
+
 def test_date_docs_example() -> None:
     rendered = HELPERS["DATE"](
         "2018-12-07T05:47:14.667Z", "YYYY년 MM월 DD일 HH시 mm분", "Asia/Seoul"
@@ -59,7 +89,9 @@ def test_date_docs_example() -> None:
 
 
 def test_truncate_fits_the_omission_into_the_length() -> None:
-    assert HELPERS["TRUNCATE"]("hi-diddly-ho there, neighborino", 24) == "hi-diddly-ho there, n..."
+    assert HELPERS["TRUNCATE"]("hi-diddly-ho there, neighborino", 24) == "hi-diddly-ho there, neig"
+    text = "hi-diddly-ho there, neighborino"
+    assert HELPERS["TRUNCATE"](text, 24, "...") == "hi-diddly-ho there, n..."
     assert HELPERS["TRUNCATE"]("짧은 글", 10) == "짧은 글"
     assert HELPERS["TRUNCATE"]("안녕하세요 반갑습니다", 8, "…") == "안녕하세요 반…"
 
@@ -122,10 +154,13 @@ def test_escape_matches_encode_uri_component() -> None:
 
 def test_truncate_defaults_and_edge_lengths() -> None:
     long_text = "x" * 40
-    assert truncate(long_text) == "x" * 27 + "..."
-    assert truncate("abcdef", 2) == "..."
-    assert truncate("abcdef", "4") == "a..."
+    assert truncate(long_text) == "x" * 30  # lodash's length 30, CLOSER's omission ''
+    assert truncate("abcdef", 2) == "ab"
+    assert truncate("abcdef", "4") == "abcd"
     assert truncate("abcdef", 6) == "abcdef"
+    assert truncate("abcdef", 0) == ""
+    assert truncate("abcdef", 2, "...") == "..."  # lodash: the omission alone when it fills
+    assert truncate("abcdef", "4", "...") == "a..."
 
 
 def test_mask_wraps_the_text_in_markers_whatever_the_schedule() -> None:
@@ -137,7 +172,8 @@ def test_mask_wraps_the_text_in_markers_whatever_the_schedule() -> None:
 
 def test_date_uses_the_injected_clock() -> None:
     helpers = make_helpers(clock=lambda: FIXED_NOW)
-    assert helpers["DATE"]() == "2018-12-07T05:47:14Z"
+    assert helpers["DATE"]() == "2018-12-07T05:47:14.667Z"  # ISO, with milliseconds
+    assert helpers["DATE"](None, None, "Asia/Seoul") == "2018-12-07T14:47:14.667+09:00"
     assert helpers["DATE"](None, "YYYY-MM-DD HH:mm", "Asia/Seoul") == "2018-12-07 14:47"
     assert helpers["DATE"]("not a date") == "Invalid date"
 

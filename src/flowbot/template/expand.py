@@ -4,7 +4,9 @@ Every string in a message (or any JSON value) is compiled once. Inside a list
 whose items are objects — cards, buttons, quick replies — an item that uses
 `{{arr[i].x}}` is cloned once per element of `arr` (at most 10), `i` bound
 to each index in turn; `{{arr[0..5].x}}` clones for indices 0 to 5, skipping
-indices past the end of `arr`. The first such path in an item (in document
+indices past the end of `arr` — a range is the way past 10 clones (CLOSER's
+guide), so it has no such cap; its clones are charged to the render's budget
+of `#each` iterations instead. The first such path in an item (in document
 order) decides the clones; other `[i]` paths in the item follow the same
 index. `arr` is read from the top of the context (not from inside a #each).
 A value that is not an array yields no clones: the item disappears. Items
@@ -23,7 +25,7 @@ from typing import Any, Final
 
 from flowbot.template.compiler import ExpansionPath
 from flowbot.template.errors import TemplateSyntaxError
-from flowbot.template.limits import UNCHARGED, Budget
+from flowbot.template.limits import UNCHARGED, Budget, too_many_copies
 from flowbot.template.runtime import new_env
 from flowbot.template.template import Helpers, Template, compile_template
 
@@ -96,7 +98,8 @@ class _List(_Node):
     def __init__(self, elements: list[_Node]) -> None:
         super().__init__()
         self.elements = elements
-        self.loops = any(element.loops for element in elements)
+        # A range's clones are charged to the budget: its renders need one.
+        self.loops = any(element.loops or _expands_a_range(element) for element in elements)
 
     def render(self, context: Mapping[str, Any], index: int | None, budget: Budget) -> Any:
         output: list[Any] = []
@@ -104,23 +107,36 @@ class _List(_Node):
             # Inside an expanded item, nested items follow its index instead of
             # expanding again (a card's buttons use the card's `i`).
             if index is None and isinstance(element, _Object) and element.expansions:
-                for bound in _expansion_indices(element.expansions[0], context, index):
+                expansion = element.expansions[0]
+                indices = _expansion_indices(expansion, context, index)
+                if expansion.first is not None:
+                    budget.iterations -= len(indices)
+                    if budget.iterations < 0:
+                        raise too_many_copies()
+                for bound in indices:
                     output.append(element.render(context, bound, budget))
             else:
                 output.append(element.render(context, index, budget))
         return output
 
 
+def _expands_a_range(element: _Node) -> bool:
+    return (
+        isinstance(element, _Object)
+        and bool(element.expansions)
+        and element.expansions[0].first is not None
+    )
+
+
 def _expansion_indices(
     expansion: ExpansionPath, context: Mapping[str, Any], outer: int | None
-) -> list[int]:
+) -> range:
     array = expansion.array(context, new_env(context, outer, UNCHARGED))  # a path: no loop
     if type(array) is not list and type(array) is not tuple:
-        return []
+        return range(0)
     if expansion.first is None or expansion.last is None:
-        return list(range(min(len(array), MAX_EXPANSION)))
-    last = min(expansion.last, len(array) - 1)
-    return list(range(expansion.first, last + 1))[:MAX_EXPANSION]
+        return range(min(len(array), MAX_EXPANSION))
+    return range(expansion.first, min(expansion.last, len(array) - 1) + 1)
 
 
 class CompiledValue:

@@ -22,18 +22,18 @@ from typing import Any
 
 from flowbot.template import environment
 from flowbot.template.josa import attach_josa
-from flowbot.template.jsnumbers import js_to_number
+from flowbot.template.jsnumbers import js_is_blank, js_to_locale_string, js_to_number
 from flowbot.template.jsvalues import js_string
 from flowbot.template.masking import mask
 from flowbot.template.moment import format_date
 from flowbot.template.numeral import format_number
 
 __all__ = [
-    "DEFAULT_NUMBER_FORMAT",
     "HELPERS",
     "Clock",
     "HelperError",
     "escape_uri_component",
+    "format_value",
     "make_helpers",
     "quote_string",
     "seed_random",
@@ -42,10 +42,6 @@ __all__ = [
 
 # Milliseconds since the Unix epoch, like JS Date.now().
 Clock = Callable[[], float]
-
-# CLOSER prints FORMAT(10000) as "10,000" and FORMAT("01234.5") as "1,234.5":
-# thousands separators, and decimals only when there are any (up to four).
-DEFAULT_NUMBER_FORMAT = "0,0[.][0000]"
 
 _random = environment._SHARED_RNG
 
@@ -127,15 +123,17 @@ def escape_uri_component(value: Any) -> str:
 def truncate(value: Any, length: Any = None, omission: Any = None) -> str:
     """lodash _.truncate(text, {length, omission}): the result, omission included, fits `length`.
 
-    `length` defaults to 30 and `omission` to "...". Lengths count code points
-    (lodash counts astral characters as one as well).
+    `length` defaults to lodash's 30; `omission` defaults to nothing (CLOSER's
+    guide: the default is ``''``, not lodash's "..."), so TRUNCATE(s, 10) is
+    the first 10 characters. Lengths count code points (lodash counts astral
+    characters as one as well).
     """
     text = js_string(value)
     limit = 30
     if length is not None:
         number = js_to_number(length) if isinstance(length, str) else float(length)
         limit = int(number) if math.isfinite(number) else 30
-    tail = "..." if omission is None else js_string(omission)
+    tail = "" if omission is None else js_string(omission)
     if len(text) <= limit:
         return text
     end = limit - len(tail)
@@ -148,8 +146,44 @@ def _josa(noun: Any, particle: Any) -> str:
     return attach_josa(js_string(noun), js_string(particle))
 
 
-def _format(value: Any = None, fmt: Any = None, *_: Any) -> str:
-    return format_number(value, fmt if fmt not in (None, "") else DEFAULT_NUMBER_FORMAT)
+def _number_in(value: Any) -> float | None:
+    """The number FORMAT formats: a number, or a string JS `Number()` reads as one.
+
+    None for anything else (text, "", null, booleans, arrays, objects).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, str) and not js_is_blank(value):
+        number = js_to_number(value)
+        return None if math.isnan(number) else number
+    return None
+
+
+def format_value(value: Any = None, option: Any = None) -> Any:
+    """FORMAT(value, option?) as CLOSER's guide states it.
+
+    A number, or a string holding one ("01234.5" is 1234.5), is printed with
+    JS `toLocaleString()` when there is no `option` ("1,234.5") and with
+    Numeral.js' `format(option)` otherwise. Anything else comes back unchanged:
+    plain text prints as it is, a missing value prints nothing.
+    """
+    number = _number_in(value)
+    if number is None:
+        return value
+    if option is None or option == "":
+        return js_to_locale_string(number)
+    return format_number(number, option)
+
+
+def _format(value: Any = None, option: Any = None, *_: Any) -> Any:
+    return format_value(value, option)
 
 
 def _mask(text: Any = None, schedule: Any = None, *_: Any) -> str:
@@ -192,7 +226,7 @@ def make_helpers(
         return truncate(value, length, omission)
 
     def date(value: Any = None, fmt: Any = None, tz: Any = None, *_: Any) -> str:
-        return format_date(value, fmt, tz, now=now)
+        return format_date(value, fmt, tz, now=now, milliseconds=True)
 
     return {
         "RAND": rand,

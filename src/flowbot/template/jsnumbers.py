@@ -13,11 +13,13 @@ import re
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 __all__ = [
+    "js_is_blank",
     "js_number_to_string",
     "js_pow",
     "js_round",
     "js_to_exponential",
     "js_to_fixed",
+    "js_to_locale_string",
     "js_to_number",
 ]
 
@@ -76,6 +78,11 @@ _JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _JS_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)", re.ASCII)
 
 
+def js_is_blank(text: str) -> bool:
+    """Whether `text` is only JS white space (which ``Number()`` reads as 0)."""
+    return not text.strip(_JS_SPACE)
+
+
 def js_to_number(text: str) -> float:
     """ECMAScript ToNumber applied to a string (``Number("…")``)."""
     s = text.strip(_JS_SPACE)
@@ -123,6 +130,32 @@ def js_to_fixed(x: float, digits: int) -> str:
     text = f"{rounded:f}"
     # toFixed takes the sign from x itself (so -0 prints "0", -0.001 prints "-0.00").
     return "-" + text if x < 0 else text
+
+
+_THOUSANDS = re.compile(r"(\d)(?=(\d{3})+$)", re.ASCII)
+_LOCALE_QUANTUM = Decimal("0.001")
+
+
+def js_to_locale_string(x: float) -> str:
+    """Number#toLocaleString() as en-US (and ko-KR alike) print it.
+
+    Intl.NumberFormat's defaults: a comma every three integer digits, at most
+    three decimals, trailing zeros dropped. ICU rounds the shortest round-trip
+    digits (the ones Number#toString shows), halves away from zero, so 1.0005
+    prints "1.001" although the double lies just below it; a negative number
+    that rounds to zero keeps its sign ("-0"), like -0 itself.
+    """
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    negative = x < 0 or (x == 0 and math.copysign(1.0, x) < 0)
+    digits = Decimal(repr(abs(x)))
+    rounded = digits.quantize(_LOCALE_QUANTUM, rounding=ROUND_HALF_UP, context=_EXACT)
+    integer, _, fraction = f"{rounded:f}".partition(".")
+    fraction = fraction.rstrip("0")
+    text = _THOUSANDS.sub(r"\1,", integer) + ("." + fraction if fraction else "")
+    return "-" + text if negative else text
 
 
 def js_pow(base: float, exponent: int) -> float:

@@ -6,7 +6,8 @@ prints may come from the visitor (`params`, `message.payload`): three nested
 with a `TemplateLimitError`, when it would
 
 * run more than `MAX_ITERATIONS` `#each` iterations in all (nested ones count
-  together; a loop is charged for all its elements before it starts), or
+  together; a loop is charged for all its elements before it starts; the
+  copies a ranged array expansion `{{arr[0..n].x}}` makes count as well), or
 * produce more than `MAX_OUTPUT` characters in one template (or the
   template's own length, if that is longer: a text the builder wrote is
   never refused), checked as each loop adds an iteration's output and at the
@@ -32,6 +33,7 @@ __all__ = [
     "UNCHARGED",
     "Budget",
     "too_long",
+    "too_many_copies",
     "too_many_iterations",
 ]
 
@@ -60,4 +62,11 @@ def too_many_iterations() -> TemplateLimitError:
     return TemplateLimitError(
         f"template stopped: more than {MAX_ITERATIONS:,} #each iterations in one render "
         "(nested loops count together)"
+    )
+
+
+def too_many_copies() -> TemplateLimitError:
+    return TemplateLimitError(
+        f"template stopped: more than {MAX_ITERATIONS:,} #each iterations and array-expansion "
+        "copies in one render"
     )

@@ -1,7 +1,9 @@
 """Moment.js 2.22.2 + moment-timezone 0.5.23 date formatting (English locale).
 
-CLOSER's ``DATE(value, fmt, tz)`` is ``moment.tz(value, tz).format(fmt)``. This
-module reproduces that for the inputs templates carry:
+CLOSER's ``DATE(value, fmt, tz)`` is ``moment.tz(value, tz).format(fmt)``, except
+that without a format it prints the ISO 8601 form with milliseconds, as its
+guide shows (``2018-12-07T05:47:14.667Z``; ``milliseconds=True``). This module
+reproduces that for the inputs templates carry:
 
 - absent value (None, JS undefined): the clock's current instant;
 - numbers: epoch milliseconds (truncated like ``new Date(n)``);
@@ -40,6 +42,9 @@ INVALID_DATE = "Invalid date"
 DEFAULT_TIME_ZONE = "UTC"
 _DEFAULT_FORMAT = "YYYY-MM-DDTHH:mm:ssZ"
 _DEFAULT_FORMAT_UTC = "YYYY-MM-DDTHH:mm:ss[Z]"
+# ISO 8601 with milliseconds, what CLOSER's DATE prints without a format.
+_ISO_FORMAT = "YYYY-MM-DDTHH:mm:ss.SSSZ"
+_ISO_FORMAT_UTC = "YYYY-MM-DDTHH:mm:ss.SSS[Z]"
 
 
 def system_now() -> float:
@@ -52,8 +57,14 @@ def format_date(
     tz: Any = None,
     *,
     now: Callable[[], float] = system_now,
+    milliseconds: bool = False,
 ) -> str:
-    """``moment.tz(value, tz).format(fmt)``; `now` returns epoch milliseconds."""
+    """``moment.tz(value, tz).format(fmt)``; `now` returns epoch milliseconds.
+
+    With `milliseconds`, a missing `fmt` prints the ISO 8601 form with
+    milliseconds (``2018-12-07T05:47:14.667Z``, or with the zone's offset)
+    instead of moment's default, which has none.
+    """
     zone_name = DEFAULT_TIME_ZONE if tz is None or tz == "" else str(tz)
     zone = lookup_zone(zone_name)
     ms = to_instant(value, zone, now)
@@ -65,7 +76,10 @@ def format_date(
         offset, abbr = zone_state(zone, ms)
         moment = Moment(ms, offset, abbr, abbr)
     if fmt is None or fmt == "":
-        fmt_text = _DEFAULT_FORMAT_UTC if moment.offset == 0 else _DEFAULT_FORMAT
+        if milliseconds:
+            fmt_text = _ISO_FORMAT_UTC if moment.offset == 0 else _ISO_FORMAT
+        else:
+            fmt_text = _DEFAULT_FORMAT_UTC if moment.offset == 0 else _DEFAULT_FORMAT
     else:
         fmt_text = fmt if isinstance(fmt, str) else str(fmt)
     return format_moment(moment, fmt_text)

@@ -1,6 +1,7 @@
 """Numeral.js 2.0.6 number formatting, reproduced byte for byte (English locale).
 
-CLOSER's ``FORMAT(value, fmt)`` is ``numeral(value).format(fmt)``. Numeral does
+CLOSER's ``FORMAT(value, fmt)`` with a format is ``numeral(value).format(fmt)``
+(`flowbot.template.helpers.format_value` decides what reaches it). Numeral does
 its arithmetic on JS doubles and goes through JS string conversions
 (``Number#toString``, ``Number#toFixed``, ``Math.round("1.005e+2")``), and its
 output depends on those quirks, so `flowbot.template.jsnumbers` re-creates the
