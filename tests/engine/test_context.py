@@ -104,7 +104,9 @@ async def test_context_holds_the_conversation_identity() -> None:
     result = await run_turn(
         program, None, InboundMessage("conv-1", text="hi", channel="line", user_key="U1")
     )
-    assert texts(result) == ["bot|conv-1|line|U1|U1"]
+    # endUserId is unique across messengers, userKey is the messenger's own
+    # (CLOSER's chatbot/context.md): see test_closer_guide_context.py
+    assert texts(result) == ["bot|conv-1|line|U1|line:U1"]
 
 
 async def test_the_message_prints_as_its_text_as_in_closer() -> None:

@@ -68,10 +68,16 @@ async def test_reopening_without_restore_navigation_welcomes_again() -> None:
     assert texts(await chat.open()) == ["welcome"]
 
 
-async def test_first_message_without_session_welcomes_or_goes_to_the_fallback() -> None:
+async def test_first_message_without_session_welcomes_or_answers_the_first_question() -> None:
+    # CLOSER's bot-settings.md: welcomeOnMessageWithoutSession matters only when the
+    # bot does not welcome on session start; off, the message answers the first keyboard
     assert texts(await Chat(program_of(_menu_bot())).say("x")) == ["welcome"]
     bot = _menu_bot(sessionBehavior={"welcomeOnMessageWithoutSession": False})
+    assert texts(await Chat(program_of(bot)).say("x")) == ["welcome"]
+    neither = {"welcomeOnSessionStart": False, "welcomeOnMessageWithoutSession": False}
+    bot = _menu_bot(sessionBehavior=neither)
     assert texts(await Chat(program_of(bot)).say("x")) == ["fallback"]
+    assert texts(await Chat(program_of(bot)).say("a")) == ["A"]
 
 
 async def test_keyboard_answer_without_matching_edge_goes_to_the_fallback_flow() -> None:

@@ -79,13 +79,19 @@ def build_context(
     state: ConversationState,
     params: Any,
 ) -> dict[str, Any]:
-    """The turn's context. Node results start as the previous turn left them."""
+    """The turn's context. Node results start as the previous turn left them.
+
+    `userKey` is the messenger's id of the user, which two messengers may
+    share; `endUserId` is flowbot's, unique across them: the channel and the
+    user key (CLOSER's context page tells the two apart the same way).
+    """
+    user_key = message.user_key
     return {
         "botId": bot_id,
-        "endUserId": message.user_key,
+        "endUserId": f"{message.channel}:{user_key}" if user_key else "",
         "conversationId": message.conversation_key,
         "platform": message.channel,
-        "userKey": message.user_key,
+        "userKey": user_key,
         "message": message_context(message),
         "params": params,
         "error": state.error,

@@ -49,6 +49,10 @@ class ConversationState:
     # The conversation is with a person (a `manual` node): {"status": "waiting" |
     # "active", "flowId", "nodeId", "agent", "since"}; the bot does not answer.
     handoff: Mapping[str, Any] | None = None
+    # A session was opened (an "open" or a platform event) but nothing ran and the
+    # user has said nothing yet: their first message is still a message without
+    # a session (bot settings: welcomeOnMessageWithoutSession).
+    unstarted: bool = False
 
     @classmethod
     def new(cls, params: Mapping[str, Any] | None = None) -> ConversationState:
@@ -68,7 +72,10 @@ class ConversationState:
         """
         if flow_id is None or node_id is None:
             return replace(self, current=None, visit_count=0, prev=self.current)
-        return replace(self, current=(flow_id, node_id), visit_count=0, prev=self.current)
+        # a conversation placed somewhere has started: the next message answers there
+        return replace(
+            self, current=(flow_id, node_id), visit_count=0, prev=self.current, unstarted=False
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: a JSON-ready dict (pairs may be tuples; JSON writes arrays)."""
@@ -97,6 +104,8 @@ class ConversationState:
             data["msg"] = dict(self.last_message)
         if self.handoff is not None:
             data["handoff"] = dict(self.handoff)
+        if self.unstarted:
+            data["new"] = 1
         return data
 
     @classmethod
@@ -143,6 +152,7 @@ class ConversationState:
             error=error,
             last_message=message,
             handoff=handoff,
+            unstarted=bool(data.get("new", 0)),
         )
 
 

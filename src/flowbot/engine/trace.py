@@ -13,8 +13,10 @@ if TYPE_CHECKING:
 __all__ = ["TracePhase", "TraceStep"]
 
 # "input": the waiting keyboard node choosing an edge for the user's message;
-# "run": a node executed in the run.
-TracePhase = Literal["input", "run"]
+# "run": a node executed in the run; "unseen": a node of the start flow run
+# without showing its replies (a message without a session in a bot that
+# sends no welcome, see `flowbot.engine.turn._first_question`).
+TracePhase = Literal["input", "run", "unseen"]
 
 
 @dataclass(slots=True)

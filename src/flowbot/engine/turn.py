@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from time import perf_counter_ns
 from typing import Any, Final
@@ -182,14 +182,17 @@ async def _run_turn(
         if message.event == "params":
             # the platform told something about the user (TalkTalk's friend
             # on/off): kept in params, nothing runs, nothing is answered
-            return TurnResult(before, [], [], run.trace, None)
+            kept = replace(before, unstarted=True) if is_new else before
+            return TurnResult(kept, [], [], run.trace, None)
         start = _start_node(program, before, message, is_new, run, clock)
         if start is None:
-            return _idle(program, before, message, run)
-        if time_limit is None:
-            waiting = await _execute(run, start, clock)
-        else:
-            waiting = await _execute_within(run, start, clock, time_limit)
+            return _idle(program, before, message, run, is_new)
+        work = (
+            _first_question(program, message, run, clock)
+            if isinstance(start, _FirstQuestion)
+            else _execute(run, start, clock)
+        )
+        waiting = await (work if time_limit is None else _within(run, work, time_limit))
         return _finished(program, before, message, run, waiting)
     except _TURN_ERRORS as exc:
         if isinstance(exc, TurnLimitError):
@@ -266,6 +269,15 @@ def _entry(flow: CompiledFlow) -> CompiledNode:
     return flow.entry
 
 
+class _FirstQuestion:
+    """Where a message without a session starts when the bot sends no welcome."""
+
+    __slots__ = ()
+
+
+_FIRST_QUESTION: Final = _FirstQuestion()
+
+
 def _start_node(
     program: Program,
     before: ConversationState,
@@ -273,7 +285,7 @@ def _start_node(
     is_new: bool,
     run: Run,
     clock: RegexClock,
-) -> CompiledNode | None:
+) -> CompiledNode | _FirstQuestion | None:
     session = program.session
     if message.event == "open":
         if _restores(program, before, is_new):
@@ -282,9 +294,12 @@ def _start_node(
     if message.goto is not None:
         target = program.node(message.goto.flow_id, message.goto.node_id)
         return target if target is not None else _entry(program.fallback_flow)
-    if is_new:
-        welcome = session.welcome_on_message_without_session
-        return _entry(program.start_flow if welcome else program.fallback_flow)
+    if is_new or before.unstarted:
+        # A message without a session (CLOSER's bot settings): the welcome, unless
+        # the bot welcomes on neither; then the message answers the first question.
+        if session.welcome_on_session_start or session.welcome_on_message_without_session:
+            return _entry(program.start_flow)
+        return _FIRST_QUESTION
     if before.current is None:
         return _entry(program.fallback_flow)
     waiting = program.node(*before.current)
@@ -308,11 +323,13 @@ def _answer_keyboard(
     program: Program, waiting: CompiledNode, message: InboundMessage, run: Run, clock: RegexClock
 ) -> CompiledNode:
     started = perf_counter_ns()
-    run.context["keyboard"] = {
-        "flowId": waiting.flow.id,
-        "nodeId": waiting.id,
-        "text": message.text,
-    }
+    answer: dict[str, Any] = {"flowId": waiting.flow.id, "nodeId": waiting.id, "text": message.text}
+    # what a location (or media) answer carries: `keyboard.value.latitude` (CLOSER's guide)
+    if message.location is not None:
+        answer["value"] = message.location
+    elif message.media is not None:
+        answer["value"] = message.media
+    run.context["keyboard"] = answer
     step = TraceStep(waiting.flow.id, waiting.id, waiting.type, waiting.label, phase="input")
     run.trace.append(step)
     try:
@@ -350,12 +367,12 @@ def _hit_limit(exc: BaseException) -> bool:
     return False
 
 
-async def _execute_within(
-    run: Run, node: CompiledNode, clock: RegexClock, seconds: float
+async def _within(
+    run: Run, work: Coroutine[Any, Any, CompiledNode | None], seconds: float
 ) -> CompiledNode | None:
     try:
         async with asyncio.timeout(seconds):
-            return await _execute(run, node, clock)
+            return await work
     except TimeoutError:
         where = run.trace[-1] if run.trace else None
         flow_id, node_id = (where.flow_id, where.node_id) if where is not None else (None, None)
@@ -367,12 +384,43 @@ async def _execute_within(
         ) from None
 
 
-async def _execute(run: Run, node: CompiledNode, clock: RegexClock) -> CompiledNode | None:
-    """Run from `node`; the keyboard node the run stopped at, or None when it ended."""
+async def _first_question(
+    program: Program, message: InboundMessage, run: Run, clock: RegexClock
+) -> CompiledNode | None:
+    """A message without a session, in a bot that sends no welcome for it.
+
+    CLOSER then "starts answering at the first user input node": the start
+    flow runs unseen (its replies dropped, its trace steps marked "unseen") up
+    to the keyboard node it stops at, and the message is that node's answer.
+    A start flow that stops at no keyboard node leaves the message to the
+    fallback flow.
+    """
+    first = len(run.trace)
+    waiting = await _execute(run, _entry(program.start_flow), clock)
+    unseen = run.trace[first:]
+    for step in unseen:
+        step.phase = "unseen"
+    run.replies.clear()
+    run.quick_replies = []
+    if waiting is None or waiting.type != "keyboard":
+        run.handoff = None  # a manual node first: nobody is called for a screen never shown
+        start = _entry(program.fallback_flow)
+    else:
+        start = _answer_keyboard(program, waiting, message, run, clock)
+    # both runs share the turn's MAX_STEPS
+    return await _execute(run, start, clock, len(unseen))
+
+
+async def _execute(
+    run: Run, node: CompiledNode, clock: RegexClock, steps: int = 0
+) -> CompiledNode | None:
+    """Run from `node`; the keyboard node the run stopped at, or None when it ended.
+
+    `steps`: the nodes the turn has already run (they count towards MAX_STEPS).
+    """
     run.start_run(node)
     trace = run.trace
     context = run.context
-    steps = 0
     while True:
         steps += 1
         if steps > MAX_STEPS:
@@ -536,9 +584,17 @@ def _json_size(value: Any) -> int:
 
 
 def _idle(
-    program: Program, before: ConversationState, message: InboundMessage, run: Run
+    program: Program,
+    before: ConversationState,
+    message: InboundMessage,
+    run: Run,
+    is_new: bool,
 ) -> TurnResult:
-    """An "open" that runs nothing: restore the waiting position, or just start a session."""
+    """An "open" that runs nothing: restore the waiting position, or just start a session.
+
+    A session started so (no welcome) stays `unstarted` until something runs:
+    the user's first message is still a message without a session.
+    """
     quick_replies: list[dict[str, Any]] = []
     if before.current is not None and _restores(program, before, False):
         waiting = program.node(*before.current)
@@ -548,7 +604,13 @@ def _idle(
             except _TURN_ERRORS:
                 quick_replies = []
         return _result(program, before, [], quick_replies, run.trace, None)
-    state = replace(before, current=None, visit_count=0, prev=before.current)
+    state = replace(
+        before,
+        current=None,
+        visit_count=0,
+        prev=before.current,
+        unstarted=is_new or before.unstarted,
+    )
     return TurnResult(state, [], [], run.trace, None)
 
 
@@ -571,6 +633,7 @@ def _failed(
         prev=before.current,
         error=error,
         last_message=_last_message(before, message),
+        unstarted=False,
     )
     return _result(program, state, [reply], [], run.trace, error)
 

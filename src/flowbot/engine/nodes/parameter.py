@@ -1,4 +1,8 @@
-"""`parameter`: sets params from templates (null deletes a key) or clears them all."""
+"""`parameter`: sets params from templates (null deletes a key) or clears them all.
+
+A value of null (JSON null, or the text `null` itself) deletes the key; a key
+already set is overwritten; `clear` removes every param.
+"""
 
 from __future__ import annotations
 
@@ -51,8 +55,13 @@ class ParameterHandler(NodeHandler):
             if not PARAM_KEY.fullmatch(entry.key):
                 compiler.error(f"{path}.key", f"param key {entry.key!r} must match [A-Za-z0-9_-]+")
                 continue
-            value = None if entry.value is None else compiler.value(entry.value, f"{path}.value")
-            if entry.value is not None and value is None:
+            # CLOSER's guide: "to remove a value, enter null": the word typed in the
+            # editor as much as a JSON null (a template rendering "null" sets it)
+            deletes = entry.value is None or (
+                isinstance(entry.value, str) and entry.value.strip() == "null"
+            )
+            value = None if deletes else compiler.value(entry.value, f"{path}.value")
+            if not deletes and value is None:
                 continue
             entries.append((entry.key, value))
             if mentions_mask(entry.value):
