@@ -53,7 +53,13 @@ def reply_origins(result: TurnResult) -> list[tuple[Id, Id] | None]:
     origins: list[tuple[Id, Id] | None] = [
         (step.flow_id, step.node_id)
         for step in result.trace
-        if step.type == "response" and step.phase == "run" and step.error is None and step.data
+        if step.phase == "run"
+        and step.error is None
+        and (
+            (step.type == "response" and step.data)
+            # a sandbox script's returned message
+            or (step.type == "sandbox" and isinstance(step.data, dict) and "sent" in step.data)
+        )
     ]
     if len(origins) != len(result.replies):  # the `empty` system message
         return [None] * len(result.replies)

@@ -54,6 +54,7 @@ class SandboxHandler(NodeHandler):
         context["bot"] = _bot_info(run)
         request = ScriptRequest(runtime=spec.runtime, script=spec.script, context=context)
         result: dict[str, Any]
+        sent: dict[str, Any] | None = None
         try:
             outcome = await script.run(request)
         except Exception as exc:  # a port reports any failure by raising: it becomes data
@@ -66,10 +67,13 @@ class SandboxHandler(NodeHandler):
                 run.set_param(key, value)
             text = _message_text(outcome.result)
             if text:
-                run.replies.append({"type": "text", "text": text})
+                sent = {"type": "text", "text": text}
+                run.replies.append(sent)
         run.context["sandbox"] = result
         failure = None if result["error"] is None else f"sandbox failed: {result['error']}"
-        return NodeOutcome("next", detail=result, failure=failure)
+        # the trace tells which step sent which reply (flowbot.server.outbound)
+        detail = result if sent is None else {**result, "sent": sent}
+        return NodeOutcome("next", detail=detail, failure=failure)
 
 
 def _bot_info(run: Run) -> dict[str, Any]:
