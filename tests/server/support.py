@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,23 @@ import uvicorn
 from starlette.applications import Starlette
 
 REPO = Path(__file__).resolve().parents[2]
-POKEMON = REPO / "examples" / "pokemon.yaml"
+
+
+def _example_copy(name: str) -> Path:
+    """A copy of an example bot (with its media) that the tests may import over.
+
+    `PUT /api/bots/{id}` writes the bot back to its file: a test that served
+    the repository's own example would rewrite it.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="flowbot-examples-"))
+    shutil.copy(REPO / "examples" / f"{name}.yaml", folder)
+    media = REPO / "examples" / f"{name}.media"
+    if media.is_dir():
+        shutil.copytree(media, folder / media.name)
+    return folder / f"{name}.yaml"
+
+
+POKEMON = _example_copy("pokemon")
 API_KEY = "test-api-key"
 
 WELCOME = "Welcome to the world of Pokémon!\nPick the partner who will travel with you."

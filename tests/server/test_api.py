@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from starlette.routing import Mount, Route
 
-from flowbot.config import Settings
+from flowbot.config import BotSource, Settings
 from flowbot.format import export_bot, load_bot
 
 from .support import (
@@ -24,6 +27,23 @@ from .support import (
 )
 
 API = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+def bot_file(tmp_path: Path) -> Path:
+    """A copy of the Pokémon bot: an import writes to the file the bot is loaded from."""
+    copied = tmp_path / "pokemon.yaml"
+    shutil.copy(POKEMON, copied)
+    return copied
+
+
+@pytest.fixture
+def settings(tmp_path: Path, bot_file: Path) -> Settings:
+    return Settings(
+        bots=[BotSource("pokemon", bot_file)],
+        database=f"sqlite:///{tmp_path / 'flowbot.db'}",
+        api_key=API_KEY,
+    )
 
 
 async def test_the_api_needs_the_key(client: httpx.AsyncClient) -> None:
@@ -57,10 +77,10 @@ async def test_without_a_configured_key_the_api_is_disabled(
         ).is_success
 
 
-async def test_list_and_export_bots(client: httpx.AsyncClient) -> None:
+async def test_list_and_export_bots(client: httpx.AsyncClient, bot_file: Path) -> None:
     listed = (await client.get("/api/bots", headers=API)).json()
     assert listed == {
-        "bots": [{"id": "pokemon", "title": "Starter Pokémon", "flows": 2, "source": str(POKEMON)}]
+        "bots": [{"id": "pokemon", "title": "Starter Pokémon", "flows": 2, "source": str(bot_file)}]
     }
     exported = await client.get("/api/bots/pokemon", headers=API)
     assert exported.status_code == 200
@@ -86,7 +106,7 @@ def _pokemon() -> dict[str, Any]:
 
 
 async def test_importing_a_bad_bot_is_422_and_the_old_bot_still_answers(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, bot_file: Path
 ) -> None:
     bad = _pokemon()
     bad["flows"][0]["nodes"][0]["next"] = [{"nodeId": 99}]
@@ -103,6 +123,8 @@ async def test_importing_a_bad_bot_is_422_and_the_old_bot_still_answers(
     )
     user = Conversation(client, "after-bad-import")
     assert texts(await user.send()) == [WELCOME, "<cards>"]
+    # and nothing was written
+    assert bot_file.read_bytes() == POKEMON.read_bytes()
 
 
 async def test_importing_malformed_json_is_400(client: httpx.AsyncClient) -> None:
@@ -112,7 +134,9 @@ async def test_importing_malformed_json_is_400(client: httpx.AsyncClient) -> Non
     assert response.status_code == 422
 
 
-async def test_importing_a_good_bot_replaces_the_running_one(client: httpx.AsyncClient) -> None:
+async def test_importing_a_good_bot_replaces_the_running_one(
+    client: httpx.AsyncClient, bot_file: Path
+) -> None:
     user = Conversation(client, "before-import")
     await user.send()
     changed = _pokemon()
@@ -120,7 +144,13 @@ async def test_importing_a_good_bot_replaces_the_running_one(client: httpx.Async
     changed["flows"][0]["nodes"][6]["data"]["message"]["text"] = "Pick one, please."
     response = await client.put("/api/bots/pokemon", json=changed, headers=API)
     assert response.status_code == 200
-    assert response.json() == {"id": "pokemon", "title": "Starter Pokémon", "flows": 2}
+    assert response.json() == {
+        "id": "pokemon",
+        "title": "Starter Pokémon",
+        "flows": 2,
+        "kept": "file",
+        "source": str(bot_file),
+    }
     # A conversation in progress goes on with the new bot.
     assert texts(await user.send(text="hm")) == ["Pick one, please.", "<cards>"]
     assert texts(await Conversation(client, "after-import").send()) == [
@@ -148,6 +178,13 @@ async def test_importing_under_a_new_id_adds_a_bot(client: httpx.AsyncClient) ->
     }
     response = await client.put("/api/bots/echo", json=flow, headers=API)
     assert response.status_code == 201, response.text
+    assert response.json() == {
+        "id": "echo",
+        "title": "Echo",
+        "flows": 1,
+        "kept": "database",
+        "source": "database",
+    }
     assert [bot["id"] for bot in (await client.get("/api/bots", headers=API)).json()["bots"]] == [
         "pokemon",
         "echo",

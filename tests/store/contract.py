@@ -47,6 +47,28 @@ def sample_state(step: int) -> dict[str, Any]:
     }
 
 
+def sample_bot(title: str) -> dict[str, Any]:
+    """A bot file's JSON, as `PUT /api/bots/{id}` keeps it."""
+    return {
+        "title": title,
+        "flows": [
+            {
+                "id": 1,
+                "title": "Start",
+                "nodes": [
+                    {"id": 1, "type": "entry", "next": [{"nodeId": 2}]},
+                    {
+                        "id": 2,
+                        "type": "response",
+                        "data": {"message": {"type": "text", "text": f"Hi from {title}"}},
+                    },
+                ],
+            }
+        ],
+        "preference": {"entryFlowId": 1},
+    }
+
+
 class StoreContract:
     persistent: ClassVar[bool] = True
 
@@ -349,6 +371,61 @@ class StoreContract:
         assert await store.has_delivery("line:old") is False
         assert await store.has_delivery("line:new") is True
 
+    # -- bots imported through the API ----------------------------------------
+
+    async def test_a_bot_is_kept_and_replaced_under_its_id(self, store: Store) -> None:
+        assert await store.list_bots() == []
+        assert await store.get_bot("echo") is None
+        await store.put_bot("echo", sample_bot("Echo"))
+        await store.put_bot("Alpha", sample_bot("Alpha"))
+        await store.put_bot("beta", {"id": 1, "title": "A flow file", "nodes": []})
+
+        first = await store.get_bot("echo")
+        assert first is not None
+        assert (first.bot_id, first.bot) == ("echo", sample_bot("Echo"))
+        assert first.updated_at.tzinfo is not None
+        # ordered by id, code point by code point (not by a database collation)
+        assert [stored.bot_id for stored in await store.list_bots()] == ["Alpha", "beta", "echo"]
+
+        await asyncio.sleep(0.01)
+        await store.put_bot("echo", sample_bot("Echo 2"))
+        second = await store.get_bot("echo")
+        assert second is not None
+        assert second.bot == sample_bot("Echo 2")
+        assert second.updated_at > first.updated_at
+        assert len(await store.list_bots()) == 3
+        assert await store.get_bot("ECHO") is None
+
+    async def test_stored_bots_are_copies(self, store: Store) -> None:
+        bot = sample_bot("Echo")
+        await store.put_bot("echo", bot)
+        bot["title"] = "changed after put"
+        stored = await store.get_bot("echo")
+        assert stored is not None
+        stored.bot["flows"].clear()
+        (listed,) = await store.list_bots()
+        assert listed.bot == sample_bot("Echo")
+
+    async def test_a_bot_that_is_not_json_is_refused_with_nothing_written(
+        self, store: Store
+    ) -> None:
+        await store.put_bot("echo", sample_bot("Echo"))
+        with pytest.raises((TypeError, ValueError)):
+            await store.put_bot("echo", {"title": object()})
+        with pytest.raises((TypeError, ValueError)):
+            await store.put_bot("other", {"title": {1, 2}})
+        assert [(s.bot_id, s.bot) for s in await store.list_bots()] == [
+            ("echo", sample_bot("Echo"))
+        ]
+
+    async def test_bots_keep_korean_emoji_nul_and_big_numbers(self, store: Store) -> None:
+        bot = sample_bot("포켓몬 😀")
+        bot["flows"][0]["nodes"][1]["data"]["message"]["text"] = "a\x00b 안녕 ⚡"
+        bot["flows"][0]["nodes"][1]["data"]["big"] = 2**70
+        await store.put_bot("포켓몬", bot)
+        stored = await store.get_bot("포켓몬")
+        assert stored is not None and stored.bot == bot
+
     # -- health, restart, text, concurrency ---------------------------------
 
     async def test_ping_and_start_twice(self, store: Store) -> None:
@@ -364,6 +441,7 @@ class StoreContract:
         await first.save_turn(created.id, sample_state(3), [said("kept")], 0)
         await first.put_payload("k", "payload")
         await first.save_turn(created.id, sample_state(3), [], 1, delivery="line:event-1")
+        await first.put_bot("echo", sample_bot("Echo"))
         await first.close()
 
         second = make_store()
@@ -374,6 +452,7 @@ class StoreContract:
                 assert loaded is None
                 assert await second.get_payload("k") is None
                 assert await second.has_delivery("line:event-1") is False
+                assert await second.list_bots() == []
                 return
             assert loaded is not None
             assert loaded.state == sample_state(3)
@@ -381,6 +460,9 @@ class StoreContract:
             assert texts(await second.transcript(created.id)) == ["kept"]
             assert await second.get_payload("k") == "payload"
             assert await second.has_delivery("line:event-1") is True
+            assert [(s.bot_id, s.bot) for s in await second.list_bots()] == [
+                ("echo", sample_bot("Echo"))
+            ]
             assert await second.save_turn(created.id, sample_state(4), [said("more")], 2) == 3
         finally:
             await second.close()

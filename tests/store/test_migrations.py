@@ -71,3 +71,31 @@ async def test_a_database_at_0001_upgrades_and_keeps_its_conversations(tmp_path:
         assert await again.has_delivery("line:1")
     finally:
         await again.close()
+
+
+async def test_a_database_at_0002_upgrades_to_the_bots_table(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from flowbot.store.operations import MIGRATIONS
+
+    database = tmp_path / "flowbot.db"
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    engine.dispose()
+
+    store = SQLStore(f"sqlite:///{database}")
+    await store.start()
+    try:
+        created = await store.create_conversation("pokemon", "web", "u", "t")
+        await store.put_bot("echo", {"id": 1, "nodes": []})
+        assert [(s.bot_id, s.bot) for s in await store.list_bots()] == [
+            ("echo", {"id": 1, "nodes": []})
+        ]
+        assert await store.get_conversation(created.id) == created
+    finally:
+        await store.close()

@@ -71,8 +71,9 @@ async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
         "transcript",
         "payload_keys",
         "deliveries",
+        "bots",
     }
-    assert version == "0002"
+    assert version == "0003"
 
 
 async def test_ping_is_false_when_the_server_does_not_answer() -> None:

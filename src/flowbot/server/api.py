@@ -5,14 +5,21 @@ Protected by the configured API key, sent as `Authorization: Bearer <key>` or
 call answers 403 saying how to enable it. (Opening it to loopback clients
 instead would open it to everything behind a local reverse proxy.)
 
-Imported bots replace the running bot for this process only; the bot files
-on disk are not rewritten.
+An imported bot (`PUT /api/bots/{id}`) is kept before it replaces the
+running bot: written to the file or folder the config loads it from, in that
+source's format (`flowbot.format.write`), or, for an id the config does not
+name, to the store's bots table (loaded at start-up, `flowbot.server.bots`).
+A bot that does not validate is refused (422) and one that cannot be kept
+(a read-only file, a full disk: 409; the database not answering: 503) leaves
+the running bot as it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -22,10 +29,12 @@ from starlette.routing import BaseRoute, Route
 
 from flowbot.channels.fitting import constant_time_equal
 from flowbot.config import BOT_ID
-from flowbot.engine import ConversationState, load_program
-from flowbot.format import BotLoadError, export_bot, load_bot_data
-from flowbot.format.models import Message, QuickReply
+from flowbot.engine import ConversationState, Program, load_program
+from flowbot.format import BotLoadError, export_bot, export_source, load_bot_data
+from flowbot.format.models import Bot, Message, QuickReply
 from flowbot.format.shape import LONE_SURROGATE, value_problem
+from flowbot.format.write import SourceWriteError, plan_write
+from flowbot.server.bots import DATABASE
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.errors import ServiceError
@@ -120,13 +129,78 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
                 "the bot does not validate; the running bot is unchanged",
                 [str(problem) for problem in error.problems],
             )
-        existed = bot_id in ctx.bots
-        ctx.bots.put(bot_id, program, "api")
-        request_logger_info(request, f"bot {bot_id!r} {'replaced' if existed else 'added'}")
-        return JSONResponse(
-            {"id": bot_id, "title": bot.title, "flows": len(bot.flows)},
-            status_code=200 if existed else 201,
+        # shielded: a client that hangs up mid-write cannot leave the bot
+        # written but not running (or the reverse)
+        keeping = asyncio.ensure_future(keep(bot_id, bot, program))
+        keeping.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            kept = await asyncio.shield(keeping)
+        except NotKept as refusal:
+            return error_response(
+                request, refusal.status, refusal.message, refusal.problems, code=refusal.code
+            )
+        request_logger_info(
+            request,
+            f"bot {bot_id!r} {'replaced' if kept.existed else 'added'}, kept in {kept.source}",
         )
+        kept_bot = kept.program.bot
+        return JSONResponse(
+            {
+                "id": bot_id,
+                "title": kept_bot.title,
+                "flows": len(kept_bot.flows),
+                "kept": kept.kind,
+                "source": kept.source,
+            },
+            status_code=200 if kept.existed else 201,
+        )
+
+    # one import at a time: each one's write and swap happen together
+    importing = asyncio.Lock()
+
+    async def keep(bot_id: str, bot: Bot, program: Program) -> Kept:
+        """Write the bot to its file, folder or the database, then swap it in."""
+        async with importing:
+            loaded = ctx.bots.entry(bot_id)
+            existed = loaded is not None
+            unchanged = "the running bot is unchanged"
+            if loaded is None or loaded.path is None:
+                try:
+                    await ctx.store.put_bot(bot_id, export_source(bot))
+                except Exception as error:  # the database's own errors, or none answering
+                    logger.warning("bot %r: the database did not keep it: %r", bot_id, error)
+                    raise NotKept(
+                        503,
+                        "the bot could not be kept: the database did not take it "
+                        f"({type(error).__name__}, see the server log); {unchanged}",
+                        code="database_unavailable",
+                    ) from error
+                ctx.bots.put(bot_id, program, DATABASE)
+                return Kept("database", DATABASE, program, existed)
+            path = loaded.path
+            try:
+                plan = await asyncio.to_thread(plan_write, path, bot, current=loaded.program.bot)
+                if plan.bot is not bot:  # a folder's order, a flow file: what a restart loads
+                    program = load_program(plan.bot, bot_id, source=str(path))
+                await asyncio.to_thread(plan.apply)
+            except BotLoadError as error:
+                raise NotKept(
+                    422,
+                    f"the bot does not validate as {path} would read it back; {unchanged}",
+                    [str(problem) for problem in error.problems],
+                ) from error
+            except (SourceWriteError, OSError) as error:
+                if isinstance(error, SourceWriteError):
+                    message = str(error)
+                else:
+                    message = f"cannot read {path}: {error.strerror or error}"
+                raise NotKept(
+                    409,
+                    f"the bot could not be kept: {message}; {unchanged}",
+                    code="source_not_writable",
+                ) from error
+            ctx.bots.put(bot_id, program, str(path), path=path)
+            return Kept(plan.kind, str(path), program, existed)
 
     async def list_flows(request: Request) -> Response:
         if (denied := refused(request)) is not None:
@@ -270,6 +344,29 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
 
 def request_logger_info(request: Request, message: str) -> None:
     logger.info("%s %s: %s", request.method, request.scope["path"], message)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Where an import was kept: "file" or "folder" (`source` its path) or "database"."""
+
+    kind: str
+    source: str
+    program: Program
+    existed: bool
+
+
+class NotKept(Exception):
+    """An import that was refused before the running bot changed."""
+
+    def __init__(
+        self, status: int, message: str, problems: Sequence[str] = (), code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.problems = list(problems)
+        self.code = code
 
 
 class InvalidBody(ValueError):

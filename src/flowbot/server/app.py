@@ -162,6 +162,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def serving() -> AsyncIterator[None]:
         await store.start()
+        try:
+            # the bots imported under ids the config does not name (flowbot.server.bots)
+            await bots.load_stored(store)
+        except BaseException:
+            await store.close()
+            raise
         await events.start()
         purging = asyncio.create_task(purge_now_and_then())
         ctx.ready = True

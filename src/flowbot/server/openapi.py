@@ -315,18 +315,28 @@ SCHEMAS: dict[str, Any] = {
             "flows": {"type": "integer", "minimum": 0},
             "source": {
                 "type": "string",
-                "description": "The bot's file or folder, or 'api' once imported",
+                "description": "The bot's file or folder, or 'database' for a bot imported "
+                "under an id the config does not name",
             },
         },
     },
     "ImportedBot": {
         "type": "object",
-        "required": ["id", "title", "flows"],
+        "required": ["id", "title", "flows", "kept", "source"],
         "additionalProperties": False,
         "properties": {
             "id": _STRING,
             "title": _nullable(_STRING),
             "flows": {"type": "integer", "minimum": 1},
+            "kept": {
+                "enum": ["file", "folder", "database"],
+                "description": "Where the bot was written: the file or folder the config "
+                "loads it from, or the database for an id the config does not name",
+            },
+            "source": {
+                "type": "string",
+                "description": "That file's or folder's path, or 'database'",
+            },
         },
     },
     "FlowSummary": {
@@ -776,13 +786,25 @@ PATHS: dict[str, Any] = {
                 "201": _answer("Added", _ref("ImportedBot")),
                 "400": _NOT_JSON,
                 "413": _error("The bot is over 20 MiB"),
+                "409": _error(
+                    "The bot's file or folder cannot be written (read-only, a full disk, a "
+                    "file in the folder that is not a flow): the running bot is unchanged"
+                ),
                 "422": _error(
                     "The bot id is not one, the body is not an object, or the bot does not "
                     "validate (`problems` lists why)"
                 ),
+                "503": _error(
+                    "The database did not keep the bot (a bot with no file): the running bot "
+                    "is unchanged; try again"
+                ),
             },
-            description="The bot replaces the running bot of that id (or is added) for this "
-            "process only: the bot files on disk are not rewritten.",
+            description="The bot is kept, then replaces the running bot of that id (or is "
+            "added). A bot the config names is written to its file or folder, in that "
+            "source's format (JSON or YAML; a folder keeps each flow's file, adds files for "
+            "new flows and removes those of flows it no longer has); any other id is kept in "
+            "the database and loaded again at start-up. Nothing is written when the bot does "
+            "not validate.",
             parameters=[_NEW_BOT_ID],
             requestBody=_body(
                 _ref("Bot"),

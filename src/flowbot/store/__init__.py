@@ -1,4 +1,5 @@
-"""Durable conversations: state, transcript and payload keys behind one ``Store`` port.
+"""Durable conversations: state, transcript and payload keys behind one ``Store`` port;
+also the bots imported through the API that have no file (``put_bot``, ``list_bots``).
 
 ``open_store("memory://" | "sqlite:///flowbot.db" | "postgresql://…")`` gives
 a store; ``await store.start()`` connects and migrates.
@@ -13,6 +14,7 @@ from flowbot.store.base import (
     ConversationNotFoundError,
     DeliveryAnsweredError,
     Store,
+    StoredBot,
     StoreError,
     TranscriptEntry,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "SQLStore",
     "Store",
     "StoreError",
+    "StoredBot",
     "TranscriptEntry",
     "database_url",
     "open_store",

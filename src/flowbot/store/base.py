@@ -1,4 +1,5 @@
-"""The store port: what the server needs to keep conversations between turns.
+"""The store port: what the server needs to keep conversations between turns,
+and the bots imported through the API under ids the config does not name.
 
 Every implementation (``MemoryStore``, ``SQLStore``) passes the one contract
 suite in ``tests/store/contract.py``; code outside this package depends only
@@ -25,6 +26,7 @@ __all__ = [
     "Direction",
     "Store",
     "StoreError",
+    "StoredBot",
     "TranscriptEntry",
     "dump_json",
     "encode_entry",
@@ -92,6 +94,16 @@ class TranscriptEntry:
     direction: Direction
     message: dict[str, Any]
     at: datetime
+
+
+@dataclass
+class StoredBot:
+    """A bot imported through the API that has no file: its CLOSER JSON, as imported."""
+
+    bot_id: str
+    # the bot file {"title", "flows", "preference"} or flow file {"id", "nodes", …}
+    bot: dict[str, Any]
+    updated_at: datetime
 
 
 @runtime_checkable
@@ -174,6 +186,18 @@ class Store(Protocol):
 
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         """Forget payload keys not renewed since, and delivery ids older than, these times."""
+
+    async def put_bot(self, bot_id: str, bot: Mapping[str, Any]) -> None:
+        """Keep a bot's CLOSER JSON under its id, replacing what that id held.
+
+        The JSON is serialised first: a value that is not JSON raises
+        ``TypeError`` or ``ValueError`` with nothing written.
+        """
+
+    async def get_bot(self, bot_id: str) -> StoredBot | None: ...
+
+    async def list_bots(self) -> list[StoredBot]:
+        """Every stored bot, ordered by id."""
 
 
 def dump_json(value: Any) -> str:

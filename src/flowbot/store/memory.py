@@ -20,6 +20,7 @@ from flowbot.store.base import (
     ConversationNotFoundError,
     DeliveryAnsweredError,
     Direction,
+    StoredBot,
     TranscriptEntry,
     dump_json,
     encode_entry,
@@ -46,6 +47,8 @@ class MemoryStore:
         # key → (record, stored at)
         self._payloads: dict[str, tuple[str, datetime]] = {}
         self._deliveries: dict[str, datetime] = {}
+        # bot id → (CLOSER JSON text, updated at)
+        self._bots: dict[str, tuple[str, datetime]] = {}
 
     async def start(self) -> None:
         return None
@@ -172,6 +175,19 @@ class MemoryStore:
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         self._payloads = {k: v for k, v in self._payloads.items() if v[1] >= payloads_before}
         self._deliveries = {k: v for k, v in self._deliveries.items() if v >= deliveries_before}
+
+    async def put_bot(self, bot_id: str, bot: Mapping[str, Any]) -> None:
+        self._bots[bot_id] = (dump_json(bot), utc_now())
+
+    async def get_bot(self, bot_id: str) -> StoredBot | None:
+        found = self._bots.get(bot_id)
+        return None if found is None else StoredBot(bot_id, json.loads(found[0]), found[1])
+
+    async def list_bots(self) -> list[StoredBot]:
+        return [
+            StoredBot(bot_id, json.loads(text), at)
+            for bot_id, (text, at) in sorted(self._bots.items())
+        ]
 
     def _store_payloads(self, payloads: Mapping[str, str], now: datetime) -> None:
         for key, record in payloads.items():

@@ -32,22 +32,33 @@ from flowbot.store.base import (
     Conversation,
     ConversationNotFoundError,
     DeliveryAnsweredError,
+    StoredBot,
     TranscriptEntry,
 )
-from flowbot.store.schema import UTCDateTime, conversations, deliveries, payload_keys, transcript
+from flowbot.store.schema import (
+    UTCDateTime,
+    bots,
+    conversations,
+    deliveries,
+    payload_keys,
+    transcript,
+)
 
 __all__ = [
     "Line",
     "append_transcript",
     "find_conversation",
+    "get_bot",
     "get_conversation",
     "get_payload",
     "has_delivery",
     "insert_conversation",
     "insert_first_turn",
+    "list_bots",
     "list_conversations",
     "ping",
     "purge",
+    "put_bot",
     "put_payloads",
     "read_transcript",
     "save_turn",
@@ -123,6 +134,9 @@ _HAS_DELIVERY = select(deliveries.c.key).where(deliveries.c.key == bindparam("ke
 _INSERT_DELIVERY = insert(deliveries)
 _PURGE_PAYLOADS = payload_keys.delete().where(payload_keys.c.stored_at < bindparam("before"))
 _PURGE_DELIVERIES = deliveries.delete().where(deliveries.c.at < bindparam("before"))
+_BOT_COLUMNS = (bots.c.bot_id, bots.c.bot, bots.c.updated_at)
+_GET_BOT = select(*_BOT_COLUMNS).where(bots.c.bot_id == bindparam("bid"))
+_LIST_BOTS = select(*_BOT_COLUMNS)
 
 
 def _upsert_payload(insert_for: Callable[..., Any]) -> Insert:
@@ -139,6 +153,18 @@ _UPSERT_PAYLOAD = {
     "sqlite": _upsert_payload(sqlite.insert),
     "postgresql": _upsert_payload(postgresql.insert),
 }
+
+
+def _upsert_bot(insert_for: Callable[..., Any]) -> Insert:
+    statement = insert_for(bots)
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=[bots.c.bot_id],
+        set_={"bot": statement.excluded.bot, "updated_at": statement.excluded.updated_at},
+    )
+    return upsert
+
+
+_UPSERT_BOT = {"sqlite": _upsert_bot(sqlite.insert), "postgresql": _upsert_bot(postgresql.insert)}
 
 
 def upgrade_to_head(connection: Connection, schema: str | None = None) -> None:
@@ -374,6 +400,30 @@ def purge(
     payloads = connection.execute(_PURGE_PAYLOADS, {"before": payloads_before}).rowcount
     answered = connection.execute(_PURGE_DELIVERIES, {"before": deliveries_before}).rowcount
     return int(payloads or 0), int(answered or 0)
+
+
+def put_bot(connection: Connection, bot_id: str, bot_json: str, now: datetime) -> None:
+    connection.execute(
+        _UPSERT_BOT[connection.dialect.name],
+        {"bot_id": bot_id, "bot": bot_json, "updated_at": now},
+    )
+
+
+def get_bot(connection: Connection, bot_id: str) -> StoredBot | None:
+    row = connection.execute(_GET_BOT, {"bid": bot_id}).first()
+    return None if row is None else _stored_bot(row)
+
+
+def list_bots(connection: Connection) -> list[StoredBot]:
+    # sorted here, not by ORDER BY: PostgreSQL's collation would order ids
+    # differently from SQLite's (and from the memory store)
+    rows = connection.execute(_LIST_BOTS).all()
+    return sorted((_stored_bot(row) for row in rows), key=lambda stored: stored.bot_id)
+
+
+def _stored_bot(row: Sequence[Any]) -> StoredBot:
+    bot_id, bot_json, updated_at = row
+    return StoredBot(bot_id=bot_id, bot=json.loads(bot_json), updated_at=updated_at)
 
 
 def _insert_delivery(connection: Connection, key: str, now: datetime) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "bots",
     "conversations",
     "deliveries",
     "metadata",
@@ -113,4 +114,16 @@ deliveries = Table(
     Column("key", String, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
     Index("ix_deliveries_at", "at"),
+)
+
+# Bots imported through the API under an id the config names no file for
+# (`PUT /api/bots/{id}`): the CLOSER JSON as imported, loaded at start-up. A bot
+# the config names is kept in its own file instead, and a row under its id is
+# ignored.
+bots = Table(
+    "bots",
+    metadata,
+    Column("bot_id", String(100), primary_key=True),
+    Column("bot", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -59,6 +59,7 @@ from flowbot.store import operations
 from flowbot.store.base import (
     Conversation,
     ConversationExistsError,
+    StoredBot,
     TranscriptEntry,
     dump_json,
     encode_entry,
@@ -231,6 +232,16 @@ class SQLStore:
 
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         await self.runner.write(operations.purge, payloads_before, deliveries_before)
+
+    async def put_bot(self, bot_id: str, bot: Mapping[str, Any]) -> None:
+        bot_json = dump_json(bot)
+        await self.runner.write(operations.put_bot, bot_id, bot_json, utc_now())
+
+    async def get_bot(self, bot_id: str) -> StoredBot | None:
+        return await self.runner.read(operations.get_bot, bot_id)
+
+    async def list_bots(self) -> list[StoredBot]:
+        return await self.runner.read(operations.list_bots)
 
     def _create_runner(self) -> Runner:
         if self.backend == "sqlite":
