@@ -22,7 +22,9 @@ app = typer.Typer(
 
 @app.command()
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Bot files, flow files or bot folders.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Bot files, flow files, bot folders or folders of bots.")
+    ],
     channel: Annotated[
         str | None,
         typer.Option(
@@ -30,12 +32,24 @@ def validate(
             help="Also report what these channels would degrade, e.g. facebook,line.",
         ),
     ] = None,
+    notes: Annotated[
+        bool,
+        typer.Option(
+            "--notes",
+            help="Also print notes: what only a run can check (templated flow ids, "
+            "payloads and links).",
+        ),
+    ] = False,
 ) -> None:
-    """Check bots; print one line per problem as PATH: flow F node N json.path: message."""
+    """Check bots; print one line per problem as PATH: flow F node N json.path: message.
+
+    A folder of separate bots (such as examples/) is checked bot by bot; a
+    folder with a bot.json, or of flow files only, is one bot.
+    """
     from flowbot.format.validate import run_validate
 
     if channel is None:
-        raise typer.Exit(run_validate(paths))
+        raise typer.Exit(run_validate(paths, notes=notes))
     from flowbot.channels import CHANNELS
     from flowbot.channels.check import channel_problems
 
@@ -49,7 +63,11 @@ def validate(
         )
         raise typer.Exit(2)
     raise typer.Exit(
-        run_validate(paths, more=lambda loaded: channel_problems(loaded.bot, loaded.source, names))
+        run_validate(
+            paths,
+            more=lambda loaded: channel_problems(loaded.bot, loaded.source, names),
+            notes=notes,
+        )
     )
 
 

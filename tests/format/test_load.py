@@ -117,11 +117,18 @@ def test_load_bot_data_refuses_errors_and_logs_warnings(caplog: pytest.LogCaptur
         "api: flow 1 nodes: no entry node: a flow needs exactly one node of type entry"
     ]
     assert "1 error(s)" in str(info.value)
-    data = bot(simple_flow(1, node(3, "flow", {"flowId": "{{params.f}}"})))
+    data = bot(simple_flow(1, node(3, "flow", {"flowId": 1, "nodeID": 2})))
     with caplog.at_level(logging.WARNING, logger="flowbot.format"):
         loaded = load_bot_data(data, "api")
     assert id_key(loaded.flows[0].id) == "1"
-    assert "templated flow id" in caplog.text
+    assert 'data.nodeID: unknown key (did you mean "nodeId"?)' in caplog.text
+
+
+def test_notes_are_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    data = bot(simple_flow(1, node(3, "flow", {"flowId": "{{params.f}}"})))
+    with caplog.at_level(logging.DEBUG, logger="flowbot.format"):
+        load_bot_data(data, "api")
+    assert caplog.text == ""
 
 
 def test_string_and_integer_ids_are_kept_as_given() -> None:

@@ -20,11 +20,13 @@ KNOWN_TYPES = ", ".join(NODE_TYPES)
 runner = CliRunner()
 
 
-def validate(tmp_path: Path, data: Any, name: str = "bot.json") -> tuple[int, list[str]]:
+def validate(
+    tmp_path: Path, data: Any, name: str = "bot.json", *options: str
+) -> tuple[int, list[str]]:
     """Run `flowbot validate` on `data`; the lines without the leading `PATH: `."""
     path = tmp_path / name
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    result = runner.invoke(app, ["validate", str(path)])
+    result = runner.invoke(app, ["validate", str(path), *options])
     lines = result.output.splitlines()
     assert all(line.startswith(f"{path}: ") for line in lines), lines
     return result.exit_code, [line.removeprefix(f"{path}: ") for line in lines]
@@ -133,11 +135,12 @@ def test_goto_button_to_an_unknown_flow(tmp_path: Path) -> None:
     )
 
 
-def test_templated_flow_id_is_a_warning(tmp_path: Path) -> None:
+def test_templated_flow_id_is_a_note_shown_with_notes(tmp_path: Path) -> None:
     data = bot(simple_flow(1, node(3, "flow", {"flowId": "{{params.next}}"})))
-    code, lines = validate(tmp_path, data)
+    assert validate(tmp_path, data) == (0, [])
+    code, lines = validate(tmp_path, data, "bot.json", "--notes")
     assert lines == [
-        "warning: flow 1 node 3 data.flowId: templated flow id: the flow is looked up at run time"
+        "note: flow 1 node 3 data.flowId: templated flow id: the flow is looked up at run time"
     ]
     assert code == 0
 
@@ -272,9 +275,10 @@ def test_payload_over_1000_characters(tmp_path: Path) -> None:
 
 def test_templated_payload_is_checked_at_run_time(tmp_path: Path) -> None:
     data = bot(flow(1, entry(1), text(2, buttons=[postback(payload='{"id": "{{x}}"}')])))
-    code, lines = validate(tmp_path, data)
+    assert validate(tmp_path, data) == (0, [])
+    code, lines = validate(tmp_path, data, "bot.json", "--notes")
     assert lines == [
-        "warning: flow 1 node 2 data.message.buttons[0].payload: "
+        "note: flow 1 node 2 data.message.buttons[0].payload: "
         "templated payload: its length (≤ 1000) is checked at run time"
     ]
     assert code == 0
@@ -332,9 +336,10 @@ def test_link_schemes_that_are_fine_and_templated_links(tmp_path: Path) -> None:
         {"type": "link", "label": "c", "uri": "{{params.url}}"},
     ]
     data = bot(flow(1, entry(1), text(2, buttons=links)))
-    code, lines = validate(tmp_path, data)
+    assert validate(tmp_path, data) == (0, [])
+    code, lines = validate(tmp_path, data, "bot.json", "--notes")
     assert lines == [
-        "warning: flow 1 node 2 data.message.buttons[2].uri: "
+        "note: flow 1 node 2 data.message.buttons[2].uri: "
         "templated link: its scheme is checked at run time"
     ]
     assert code == 0
@@ -432,7 +437,7 @@ def test_validate_bot_accepts_models_and_raw_data() -> None:
         == from_model
         == from_data
         == [
-            "mem: warning: flow 1 node 3 data.flowId: "
+            "mem: note: flow 1 node 3 data.flowId: "
             "templated flow id: the flow is looked up at run time"
         ]
     )

@@ -1,4 +1,4 @@
-"""The CLOSER bot format: models, conditions, loading, export and validation (SPEC §1–3).
+"""The CLOSER bot format: models, conditions, loading, export and validation (docs/format.md).
 
     load_bot(path) -> Bot                       bot file, flow file, folder; JSON or YAML
     load_bot_data(data, source) -> Bot          raw data (e.g. from the API)

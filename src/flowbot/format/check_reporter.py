@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flowbot.format.models import Id
-from flowbot.format.problems import Problem
+from flowbot.format.problems import Problem, Severity
 from flowbot.format.structure import join_path
 
 __all__ = ["BotIndex", "Reporter"]
@@ -39,7 +39,7 @@ class Reporter:
         node_prefix = "" if node_id is not None else join_path(self.prefix, f"nodes[{index}]")
         return Reporter(self.problems, self.source, self.flow_id, self.prefix, node_id, node_prefix)
 
-    def _add(self, severity: str, path: str, message: str) -> None:
+    def _add(self, severity: Severity, path: str, message: str) -> None:
         base = self.node_prefix if self.node_id is not None or self.node_prefix else self.prefix
         self.problems.append(
             Problem(
@@ -48,7 +48,7 @@ class Reporter:
                 flow_id=self.flow_id,
                 node_id=self.node_id,
                 path=join_path(base, path),
-                severity="warning" if severity == "warning" else "error",
+                severity=severity,
             )
         )
 
@@ -57,3 +57,7 @@ class Reporter:
 
     def warning(self, path: str, message: str) -> None:
         self._add("warning", path, message)
+
+    def note(self, path: str, message: str) -> None:
+        """What can only be checked at run time: shown by `flowbot validate --notes`."""
+        self._add("note", path, message)

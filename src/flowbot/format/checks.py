@@ -2,8 +2,9 @@
 
 The checks read the raw JSON of flows and nodes that passed structural
 validation, so shapes are known and the paths printed are those of the file.
-Errors are what the loader refuses; warnings are what might only fail at run
-time (templated flow ids and payloads) or on some channels (SPEC §6 limits).
+Errors are what the loader refuses; warnings are what may go wrong on some
+channels (their limits, docs/channels.md) or look like a mistake; notes are
+what only a run can check (templated flow ids and payloads).
 `check_flow` runs the per-node checks of `flowbot.format.node_checks` on every
 node; problems go to a `flowbot.format.check_reporter.Reporter`.
 """

@@ -1,4 +1,4 @@
-"""How edge conditions read and compare context values (SPEC §1).
+"""How edge conditions read and compare context values (docs/format.md#conditions-where).
 
 Context paths (`split_path` at compile time, `resolve_path` per evaluation,
 `MISSING` for what is not there) and the semantics of each operator:

@@ -1,4 +1,4 @@
-"""Edge conditions: the `where` object of an edge (SPEC §1), compiled once.
+"""Edge conditions: the `where` object of an edge (docs/format.md#conditions-where), compiled once.
 
 `compile_where(where)` turns a `where` into a `Condition` whose
 `holds(context)` is cheap: paths are split at compile time, constant regexes

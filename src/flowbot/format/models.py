@@ -1,4 +1,4 @@
-"""Pydantic models of the CLOSER bot format (SPEC §1–2).
+"""Pydantic models of the CLOSER bot format (docs/format.md).
 
 The models mirror the JSON exactly as CLOSER exports it: attribute names are
 snake_case, aliases are the camelCase keys of the file, unknown keys are kept

@@ -1,9 +1,10 @@
-"""Per-node checks: templates, messages, buttons, each node type's data, edges (SPEC §1–3, §6).
+"""Per-node checks: templates, messages, buttons, each node type's data, edges (docs/format.md).
 
 They read the raw JSON of a node that passed structural validation, so shapes
 are known and the paths printed are those of the file. Errors are what the
-loader refuses; warnings are what might only fail at run time (templated
-flow ids and payloads) or on some channels (SPEC §6 limits).
+loader refuses; warnings are what may go wrong on some channels (their
+limits, docs/channels.md); notes are what only a run can check (templated flow
+ids, payloads and links).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ KEYBOARD_TYPES: Final = frozenset({"any", "text", "buttons", "number", "location
 HTTP_METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 CONTENT_TYPES: Final = frozenset({"json", "x-www-form-urlencoded"})
 RUNTIMES: Final = frozenset({"nodejs", "python"})
-# SPEC §6: the smallest common limits worth a warning (a channel cuts or re-routes the rest)
+# the smallest common channel limits worth a warning (a channel cuts or re-routes the rest)
 LINE_PAYLOAD: Final = 300
 CHANNEL_LABEL: Final = 20
 CHANNEL_BUTTONS: Final = 3
@@ -96,9 +97,7 @@ def _check_payload(payload: Any, path: str, report: Reporter) -> None:
     if not isinstance(payload, str):
         return
     if is_template(payload):
-        report.warning(
-            path, f"templated payload: its length (≤ {MAX_PAYLOAD}) is checked at run time"
-        )
+        report.note(path, f"templated payload: its length (≤ {MAX_PAYLOAD}) is checked at run time")
     elif len(payload) > MAX_PAYLOAD:
         report.error(path, f"payload is {len(payload)} characters; the limit is {MAX_PAYLOAD}")
     elif len(payload) > LINE_PAYLOAD:
@@ -125,7 +124,7 @@ def _check_link(uri: Any, path: str, report: Reporter) -> None:
     scheme = _SCHEME.match(literal)
     if scheme is None:
         if is_template(uri):
-            report.warning(path, "templated link: its scheme is checked at run time")
+            report.note(path, "templated link: its scheme is checked at run time")
         else:
             report.error(path, f"link {uri!r} has no scheme (use http, https, tel or mailto)")
         return
@@ -137,7 +136,7 @@ def _check_target(flow_id: Any, node_id: Any, path: str, report: Reporter, index
     """A literal `flowId` (and `nodeId`) of a `flow` node or a `goto` button must exist."""
     flow_path, node_path = join_path(path, "flowId"), join_path(path, "nodeId")
     if is_template(flow_id):
-        report.warning(flow_path, "templated flow id: the flow is looked up at run time")
+        report.note(flow_path, "templated flow id: the flow is looked up at run time")
         return
     nodes = index.flows.get(id_key(flow_id))
     missing = report.warning if index.lone_flow else report.error

@@ -6,13 +6,21 @@ The line format is stable (tests and editors parse it)::
     PATH: flow <flowId> <json.path>: <message>            a flow-level problem
     PATH: <json.path>: <message>                          a bot-level problem
     PATH: warning: flow <flowId> node <nodeId> <json.path>: <message>
+    PATH: note: flow <flowId> node <nodeId> <json.path>: <message>
 
 The JSON path is relative to the node (`data.message.buttons[0].payload`,
 `next[1].where["message.text"].regex`), to the flow for flow-level problems
 (`data.entry`, `nodes[3]`), and to the file for bot-level ones
 (`preference.entryFlowId`). Ids print as given; an id that is empty or holds
 whitespace prints as a JSON string so that the line stays splittable.
-Errors carry no prefix; warnings are prefixed with `warning: `.
+Errors carry no prefix; warnings are prefixed with `warning: `, notes with
+`note: `.
+
+Three severities: an *error* stops the bot from loading; a *warning* is
+something to look at, printed by `flowbot validate` and logged when the bot
+loads; a *note* says what could only be checked at run time (a templated flow
+id, payload or link: the bot was written that way on purpose), printed only by
+`flowbot validate --notes`.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ __all__ = [
     "unsupported_node_message",
 ]
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 def format_id(value: Id) -> str:
@@ -65,10 +73,14 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == "error"
 
+    @property
+    def is_note(self) -> bool:
+        return self.severity == "note"
+
     def __str__(self) -> str:
         where: list[str] = []
-        if self.severity == "warning":
-            where.append("warning:")
+        if self.severity != "error":
+            where.append(f"{self.severity}:")
         if self.flow_id is not None:
             where.append(f"flow {format_id(self.flow_id)}")
         if self.node_id is not None:

@@ -5,15 +5,19 @@ Output, one line per problem (see `flowbot.format.problems` for the grammar)::
     bots/shop.json: flow 1 node 3 next[0].nodeId: no node 9 in this flow
     bots/shop.json: flow 2 data.entry: no node 7 in this flow
     bots/shop.json: preference.entryFlowId: no flow 5 in the bot
-    bots/shop.json: warning: flow 1 node 4 data.flowId: templated flow id: …
+    bots/shop.json: warning: flow 1 node 3 data.message.dealy: unknown key (did you mean "delay"?)
+    bots/shop.json: note: flow 1 node 4 data.flowId: templated flow id: …     (with --notes)
 
-then, per path, nothing more when it is clean. The exit code is 0 when no path
-has errors (warnings are printed but do not fail), 1 otherwise.
+and nothing for a path that is clean. The exit code is 0 when no path has
+errors (warnings and notes are printed but do not fail), 1 otherwise. A
+folder of separate bots is checked bot by bot (`flowbot.format.load.bots_in`
+says what makes a folder one bot).
 
 Validation works on raw data: structural errors come from pydantic (mapped to
 flow, node and JSON path; every flow and node is reported, not only the
 first), then the semantic checks of `flowbot.format.checks` run on every flow
-and node that has a sound shape.
+and node that has a sound shape, and `flowbot.format.keys` looks for keys the
+format does not know (misspellings) everywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pydantic import ValidationError
 
 from flowbot.format.check_reporter import BotIndex, Reporter
 from flowbot.format.checks import check_flow, check_preference
+from flowbot.format.keys import check_bot_keys, check_flow_keys, check_node_keys
 from flowbot.format.models import Bot, Flow, id_key
 from flowbot.format.problems import BotLoadError, Problem, format_id
 from flowbot.format.shape import shape_problems
@@ -103,9 +108,20 @@ def check_bot_data(
                 seen[key] = i
         nodes_bad = {node for flow_index, node in bad_nodes if flow_index == i}
         check_flow(flow, report, index, nodes_bad, skip_nodes=i in bad_flows and not nodes_bad)
+        _check_keys(flow, report)
     if not lone_flow:
         check_preference(data.get("preference"), bot_report, index)
+        check_bot_keys(data, bot_report)
     return model, _without_repeats(problems)
+
+
+def _check_keys(flow: dict[str, Any], report: Reporter) -> None:
+    """Unknown keys (misspellings) in the flow and each of its nodes."""
+    check_flow_keys(flow, report)
+    nodes = flow.get("nodes")
+    for i, node in enumerate(nodes if isinstance(nodes, list) else []):
+        if isinstance(node, dict):
+            check_node_keys(node, report.at_node(as_id(node.get("id")), i))
 
 
 def _without_repeats(problems: list[Problem]) -> list[Problem]:
@@ -179,24 +195,30 @@ def run_validate(
     paths: list[Path],
     out: TextIO | None = None,
     more: Callable[[LoadedBot], list[Problem]] | None = None,
+    *,
+    notes: bool = False,
 ) -> int:
     """The `flowbot validate` command: print every problem; 0 when no errors, else 1.
 
-    `more` adds problems of a bot that loads (the CLI's `--channel` checks,
-    which live above this package).
+    A folder of separate bots (`flowbot.format.load.bots_in`) is validated bot
+    by bot. `more` adds problems of a bot that loads (the CLI's `--channel`
+    checks, which live above this package); `notes` also prints the notes.
     """
-    from flowbot.format.load import read_bot
+    from flowbot.format.load import bot_paths, read_bot
 
     stream = out or sys.stdout
     failed = False
-    for path in paths:
+    for path in (bot for given in paths for bot in bot_paths(given)):
         try:
             loaded = read_bot(path)
         except BotLoadError as exc:
             problems = exc.problems
         else:
             problems = loaded.warnings + (more(loaded) if more is not None else [])
+            if notes:
+                problems += loaded.notes
         for problem in problems:
-            print(problem, file=stream)
+            if notes or not problem.is_note:
+                print(problem, file=stream)
         failed = failed or any(problem.is_error for problem in problems)
     return 1 if failed else 0
