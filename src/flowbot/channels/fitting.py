@@ -22,10 +22,12 @@ from flowbot.channels.limits import truncate
 from flowbot.format.shape import value_problem
 
 __all__ = [
+    "WEB_SCHEMES",
     "MessageRenderer",
     "Notes",
     "absolute_uris",
     "constant_time_equal",
+    "coordinate",
     "hmac_sha256",
     "label_of",
     "load_body",
@@ -34,6 +36,8 @@ __all__ = [
     "scheme_of",
 ]
 
+# What a platform's servers fetch an image from themselves.
+WEB_SCHEMES = ("http", "https")
 # Longer than any delay delivery waits (flowbot.delivery.MAX_WAIT_MS caps it lower).
 _MAX_DELAY_MS = 3_600_000
 # A webhook body nested deeper than this is not what a platform sends.
@@ -112,6 +116,25 @@ class MessageRenderer(ABC):
             if shown is not None:
                 made.append(shown)
         return made
+
+    def _web_image(
+        self, index: int, card: Mapping[str, Any], where: str, platform: str
+    ) -> str | None:
+        """A card's image URL when it is an http(s) image the platform can fetch, else None."""
+        media = card.get("media")
+        if not isinstance(media, Mapping) or not isinstance(media.get("uri"), str):
+            return None
+        uri: str = media["uri"]
+        if media.get("contentType", "image") != "image":
+            self.notes.add(index, f"{where}.media", "a card shows images only: dropped")
+            return None
+        if scheme_of(uri) not in WEB_SCHEMES:
+            # the platform's servers fetch the image: a path on this server means nothing there
+            self.notes.add(
+                index, f"{where}.media", f"{platform} needs an http(s) image URL: dropped"
+            )
+            return None
+        return uri
 
     @abstractmethod
     def _button(self, index: int, button: Mapping[str, Any], where: str) -> dict[str, Any] | None:
@@ -250,3 +273,21 @@ def load_body(body: bytes) -> Any:
     if problem is not None:
         raise ChannelInputError(400, f"the body is not one a platform sends: {problem}")
     return data
+
+
+def coordinate(value: Any, bound: float) -> float | int | None:
+    """A latitude (bound 90) or longitude (180) as a number; None when it is not one.
+
+    A string of a number counts (a template's output).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    # (abs before isfinite: a huge int would overflow isfinite's float)
+    if not isinstance(value, int | float) or abs(value) > bound or not math.isfinite(value):
+        return None
+    return value

@@ -34,14 +34,21 @@ bubble, though: without outputs they ride on a "…" text (with a note).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowbot.channels import clicks
 from flowbot.channels.base import Recipient, Rendered
 from flowbot.channels.capabilities import ChannelCapabilities
-from flowbot.channels.fitting import MessageRenderer, label_of, map_link, message_delay, scheme_of
+from flowbot.channels.fitting import (
+    WEB_SCHEMES,
+    MessageRenderer,
+    coordinate,
+    label_of,
+    map_link,
+    message_delay,
+    scheme_of,
+)
 from flowbot.channels.limits import truncate
 
 __all__ = ["EMPTY_TEXT", "EXTRA_KEY", "Renderer", "simple_text"]
@@ -56,7 +63,6 @@ TEXT_CARD_CAROUSEL_CHARS = 128
 ALT_TEXT = "이미지"  # simpleImage `altText` (50 characters): the bot format gives none
 ALT_TEXT_CHARS = 50
 MAP_LABEL = "지도 보기"  # the button of a location's card
-_WEB = ("http", "https")
 
 
 def simple_text(text: str) -> dict[str, Any]:
@@ -198,25 +204,14 @@ class Renderer(MessageRenderer):
         return made
 
     def _image(self, index: int, card: Mapping[str, Any], where: str) -> str | None:
-        media = card.get("media")
-        if not isinstance(media, Mapping) or not isinstance(media.get("uri"), str):
-            return None
-        uri: str = media["uri"]
-        if media.get("contentType", "image") != "image":
-            self.notes.add(index, f"{where}.media", "a card shows images only: dropped")
-            return None
-        if scheme_of(uri) not in _WEB:
-            # Kakao fetches the image itself: a path on this server means nothing there
-            self.notes.add(index, f"{where}.media", "Kakao needs an http(s) image URL: dropped")
-            return None
-        return uri
+        return self._web_image(index, card, where, "Kakao")
 
     def _card_link(self, index: int, card: Mapping[str, Any], where: str) -> str | None:
         """A card's `uri`: what a tap on its image opens (a thumbnail's `link.web`)."""
         uri = card.get("uri")
         if not isinstance(uri, str) or not uri:
             return None
-        if scheme_of(uri) not in _WEB:
+        if scheme_of(uri) not in WEB_SCHEMES:
             self.notes.add(index, f"{where}.uri", "Kakao cannot open this link: dropped")
             return None
         return uri
@@ -229,7 +224,7 @@ class Renderer(MessageRenderer):
         if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
             self.notes.add(index, "media", "no media uri: dropped")
             return []
-        if scheme_of(uri) not in _WEB:
+        if scheme_of(uri) not in WEB_SCHEMES:
             self.notes.add(index, "media.uri", "Kakao needs an http(s) media URL: dropped")
             return []
         kind = media.get("contentType", "image")
@@ -239,8 +234,8 @@ class Renderer(MessageRenderer):
         return [simple_text(self.notes.cut(uri, self.caps.text_chars, index, "media.uri"))]
 
     def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        latitude = _coordinate(reply.get("latitude"), 90)
-        longitude = _coordinate(reply.get("longitude"), 180)
+        latitude = coordinate(reply.get("latitude"), 90)
+        longitude = coordinate(reply.get("longitude"), 180)
         if latitude is None or longitude is None:
             self.notes.add(index, "", "a location without numeric coordinates: dropped")
             return []
@@ -265,7 +260,7 @@ class Renderer(MessageRenderer):
             uri = button.get("uri")
             uri = uri if isinstance(uri, str) else ""
             scheme = scheme_of(uri)
-            if scheme in _WEB and scheme in self.caps.link_schemes:
+            if scheme in WEB_SCHEMES and scheme in self.caps.link_schemes:
                 return {"label": shown, "action": "webLink", "webLinkUrl": uri}
             if scheme == "tel" and "tel" in self.caps.link_schemes and uri[4:]:
                 return {"label": shown, "action": "phone", "phoneNumber": uri[4:]}
@@ -395,18 +390,3 @@ def _alt_text(media: Mapping[str, Any]) -> str:
         if isinstance(value, str) and value.strip():
             return truncate(value, ALT_TEXT_CHARS)
     return ALT_TEXT
-
-
-def _coordinate(value: Any, bound: float) -> float | int | None:
-    """A latitude (bound 90) or longitude (180) as a number; None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    # (abs before isfinite: a huge int would overflow isfinite's float)
-    if not isinstance(value, int | float) or abs(value) > bound or not math.isfinite(value):
-        return None
-    return value

@@ -15,7 +15,7 @@ from typing import Any
 
 from flowbot.channels import clicks
 from flowbot.channels.base import OutboundCall, Rendered
-from flowbot.channels.fitting import MessageRenderer, label_of, scheme_of
+from flowbot.channels.fitting import MessageRenderer, coordinate, label_of, scheme_of
 from flowbot.channels.limits import ELLIPSIS
 
 __all__ = ["LOADING_PATH", "PUSH_PATH", "REPLY_PATH", "Renderer"]
@@ -237,8 +237,8 @@ class Renderer(MessageRenderer):
 
     def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
         # LINE wants numbers; the bot format also allows strings (templates render to them)
-        latitude = _coordinate(reply.get("latitude"), 90)
-        longitude = _coordinate(reply.get("longitude"), 180)
+        latitude = coordinate(reply.get("latitude"), 90)
+        longitude = coordinate(reply.get("longitude"), 180)
         if latitude is None or longitude is None:
             self.notes.add(index, "", "a location without numeric coordinates: dropped")
             return []
@@ -383,21 +383,6 @@ def _fit_units(text: str, limit: int) -> str:
     if head and 0xD8 <= head[-1] <= 0xDB:  # the first half of a pair: keep the pair whole
         head = head[:-2]
     return head.decode("utf-16-le", "surrogatepass") + ELLIPSIS
-
-
-def _coordinate(value: Any, bound: float) -> float | int | None:
-    """A latitude (bound 90) or longitude (180) as a JSON number; None when it is not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    # (abs before isfinite: a huge int would overflow isfinite's float)
-    if not isinstance(value, int | float) or abs(value) > bound or not math.isfinite(value):
-        return None
-    return value
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ webhook's answer, the rest as send events through the send API.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,14 +17,20 @@ from urllib.parse import urlsplit
 from flowbot.channels import clicks
 from flowbot.channels.base import OutboundCall, Recipient, Rendered
 from flowbot.channels.capabilities import ChannelCapabilities
-from flowbot.channels.fitting import MessageRenderer, label_of, map_link, scheme_of
+from flowbot.channels.fitting import (
+    WEB_SCHEMES,
+    MessageRenderer,
+    coordinate,
+    label_of,
+    map_link,
+    scheme_of,
+)
 
 __all__ = ["SEND_PATH", "Renderer"]
 
 NAME = "navertalk"
 SEND_PATH = "/chatbot/v1/event"
 EMPTY_TEXT = "…"  # a composite needs a title or a description; a bot's may render empty
-_WEB = ("http", "https")
 _CLICKS = ("postback", "goto")
 
 
@@ -147,18 +152,7 @@ class Renderer(MessageRenderer):
         return composite, []
 
     def _image(self, index: int, card: Mapping[str, Any], where: str) -> str | None:
-        media = card.get("media")
-        if not isinstance(media, Mapping) or not isinstance(media.get("uri"), str):
-            return None
-        uri: str = media["uri"]
-        if media.get("contentType", "image") != "image":
-            self.notes.add(index, f"{where}.media", "a card shows images only: dropped")
-            return None
-        if scheme_of(uri) not in _WEB:
-            # TalkTalk's server downloads the image: it needs a URL it can reach
-            self.notes.add(index, f"{where}.media", "TalkTalk needs an http(s) image URL: dropped")
-            return None
-        return uri
+        return self._web_image(index, card, where, "TalkTalk")
 
     def _card_link(self, index: int, uri: str, where: str) -> dict[str, Any] | None:
         """A card's `uri` (a tap on it elsewhere) as a LINK button named by the link's host."""
@@ -186,14 +180,14 @@ class Renderer(MessageRenderer):
             # TalkTalk links a URL in a text
             self.notes.add(index, "media.contentType", f"{kind!r} media sent as a link")
             return [_text(self.notes.cut(uri, self.caps.text_chars, index, "media.uri"))]
-        if scheme_of(uri) not in _WEB:
+        if scheme_of(uri) not in WEB_SCHEMES:
             self.notes.add(index, "media.uri", "TalkTalk needs an http(s) image URL: dropped")
             return []
         return [_image(uri)]
 
     def _location(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
         latitude, longitude = reply.get("latitude"), reply.get("longitude")
-        if not (_coordinate(latitude, 90) and _coordinate(longitude, 180)):
+        if coordinate(latitude, 90) is None or coordinate(longitude, 180) is None:
             self.notes.add(index, "", "a location without numeric coordinates: dropped")
             return []
         link = map_link(latitude, longitude)
@@ -305,19 +299,6 @@ class Renderer(MessageRenderer):
             body = {"event": "send", "user": user, **message}
             calls.append(OutboundCall(SEND_PATH, body, wait_ms=delay))
         return answer, calls
-
-
-def _coordinate(value: Any, bound: float) -> bool:
-    """A latitude (bound 90) or longitude (180): a number, or a string of one (a template's)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return False
-    # (abs before isfinite: a huge int would overflow isfinite's float)
-    return isinstance(value, int | float) and abs(value) <= bound and math.isfinite(value)
 
 
 def _text(text: str) -> dict[str, Any]:
