@@ -45,17 +45,22 @@ async def slow_api(seconds: float) -> AsyncIterator[str]:
         yield base
 
 
+# a bot of one flow: its entry node 1 leads to node 2, which each test writes
+ONE_FLOW = (
+    "start: 1\n"
+    "flows:\n"
+    "  - id: 1\n"
+    "    name: Main\n"
+    "    data: {entry: 1}\n"
+    "    nodes:\n"
+    "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
+)
+
+
 def slow_bot(tmp_path: Path, base: str) -> Path:
     bot = tmp_path / "slow.yaml"
     bot.write_text(
-        "start: 1\n"
-        "flows:\n"
-        "  - id: 1\n"
-        "    name: Main\n"
-        "    data: {entry: 1}\n"
-        "    nodes:\n"
-        "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
-        "      - id: 2\n"
+        ONE_FLOW + "      - id: 2\n"
         "        type: fetch\n"
         f"        data: {{uri: '{base}/slow?item={{{{message}}}}', method: GET, timeout: 20000}}\n"
         "        next: [{nodeId: 3}]\n"
@@ -180,14 +185,7 @@ async def test_a_slow_turn_on_talktalk_answers_empty_then_sends_everything(
 def manual_bot(tmp_path: Path) -> Path:
     bot = tmp_path / "desk.yaml"
     bot.write_text(
-        "start: 1\n"
-        "flows:\n"
-        "  - id: 1\n"
-        "    name: Main\n"
-        "    data: {entry: 1}\n"
-        "    nodes:\n"
-        "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
-        "      - id: 2\n"
+        ONE_FLOW + "      - id: 2\n"
         "        type: manual\n"
         "        data:\n"
         "          message:\n"
@@ -220,14 +218,7 @@ async def test_the_manual_node_offers_kakaos_consultation_button(tmp_path: Path)
 async def test_talktalk_open_options_and_friend_land_in_params(tmp_path: Path) -> None:
     bot = tmp_path / "params.yaml"
     bot.write_text(
-        "start: 1\n"
-        "flows:\n"
-        "  - id: 1\n"
-        "    name: Main\n"
-        "    data: {entry: 1}\n"
-        "    nodes:\n"
-        "      - {id: 1, type: entry, data: {}, next: [{nodeId: 2}]}\n"
-        "      - id: 2\n"
+        ONE_FLOW + "      - id: 2\n"
         "        type: response\n"
         "        data:\n"
         "          message: {type: text, text: 'from {{inflow}} / {{referer}} friend={{friend}}'}\n"
