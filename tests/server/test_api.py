@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,10 @@ from starlette.routing import Mount, Route
 
 from flowbot.config import BotSource, Settings
 from flowbot.format import export_bot, load_bot
+from flowbot.format.models import Bot
+from flowbot.server.api_models import Error
+from flowbot.server.docs_page import SWAGGER_UI_DIR, swagger_ui_version
+from flowbot.server.openapi import REF, Schemas, openapi_document
 
 from .support import (
     API_KEY,
@@ -353,6 +359,198 @@ async def test_openapi_describes_every_route(client: httpx.AsyncClient) -> None:
         assert not isinstance(route, Mount) or route.path == "/static"
     assert routed == described
     json.dumps(spec)  # plain JSON all the way down
+
+
+async def test_the_docs_page_loads_only_what_this_server_serves(
+    client: httpx.AsyncClient,
+) -> None:
+    """/api/docs is Swagger UI from the package: every script and stylesheet is this server's."""
     docs = await client.get("/api/docs")
     assert docs.status_code == 200
-    assert "/api/conversations/{conversationId}/navigation" in docs.text
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "//" not in docs.text.replace("<!doctype html>", "")  # no other host, no CDN
+    linked = re.findall(r"(?:src|href)='([^']+)'", docs.text)
+    assert {url.rsplit("/", 1)[-1] for url in linked} == {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "api-docs.js",
+        "api-docs.css",
+        "openapi.json",
+    }
+    for url in linked:
+        path = f"/api/{url}"  # relative to /api/docs
+        plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+        assert plain.status_code == 200, path
+        if url.endswith(".js"):
+            assert plain.headers["content-type"].startswith("text/javascript")
+        if "/assets/" in url:
+            assert "immutable" in plain.headers["cache-control"]
+            assert "content-encoding" not in plain.headers
+            gzipped = await client.get(path, headers={"Accept-Encoding": "gzip, br"})
+            assert gzipped.headers["content-encoding"] == "gzip"
+            assert gzipped.content == plain.content  # (httpx decodes it)
+    # another digest (a stale page's), or a file that is not an asset: nothing
+    stale = await client.get("/api/docs/assets/0123456789abcdef/swagger-ui-bundle.js")
+    assert stale.status_code == 404
+    assert (await client.get("/api/docs/assets/x/SHA256SUMS")).status_code == 404
+
+
+def test_the_vendored_swagger_ui_is_the_one_its_sums_name() -> None:
+    """static/swagger-ui/ holds swagger-ui-dist's files as npm ships them, with its licence."""
+    folder = SWAGGER_UI_DIR
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    package = json.loads((folder / "package.json").read_text())
+    assert package["name"] == "swagger-ui-dist"
+    assert package["license"] == "Apache-2.0"
+    assert swagger_ui_version() == package["version"]
+    assert "Apache License" in (folder / "LICENSE").read_text()
+
+
+async def test_refusals_of_the_key_check_are_the_same_everywhere(
+    client: httpx.AsyncClient,
+) -> None:
+    """The API's group answers the key check before its route runs, with the same body."""
+    wrong = {"error": "send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'"}
+    for method, path in [
+        ("GET", "/api/bots"),
+        ("GET", "/api/bots/digimon"),
+        ("PUT", "/api/bots/pokemon"),
+        ("GET", "/api/conversations/nope"),
+        ("POST", "/api/conversations/nope/navigation"),
+        ("POST", "/api/conversations/nope/messages"),
+    ]:
+        response = await client.request(method, path, content=b"{", headers={"X-API-Key": "x"})
+        assert (response.status_code, response.json()) == (403, wrong), (method, path)
+    # a method the route does not take is answered first, key or not
+    refused = await client.delete("/api/bots")
+    assert refused.status_code == 405
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD"}
+    # an id no store can look up names nothing
+    nul = await client.get("/api/conversations/a%00b", headers=API)
+    assert (nul.status_code, nul.json()) == (404, {"error": "no such conversation"})
+    # the document and its reference are public
+    assert (await client.get("/api/openapi.json")).status_code == 200
+    assert (await client.get("/api/docs")).status_code == 200
+
+
+async def test_a_bad_body_is_refused_field_by_field(client: httpx.AsyncClient) -> None:
+    """422: one `problems` line per field, its path first; strict, as the schema reads."""
+    user = Conversation(client, "bad-bodies")
+    await user.send()
+    base = f"/api/conversations/{user.conversation_id}"
+    cases: list[tuple[str, Any, list[str]]] = [
+        ("navigation", {"nodeId": 1}, ["flowId: Field required"]),
+        ("navigation", [1], ["$: expected an object"]),
+        (
+            "navigation",
+            {"flowId": True, "nodeId": " ", "run": "yes"},
+            [
+                "flowId: a non-empty string or an integer",
+                "nodeId: a non-empty string or an integer",
+                "run: Input should be a valid boolean",
+            ],
+        ),
+        ("navigation", {"flowId": 1, "run": None}, ["run: Input should be a valid boolean"]),
+        ("messages", {"text": None}, ["text: leave it out rather than send null"]),
+        ("messages", {"messages": []}, ["messages: List should have at least 1 item"]),
+        # (true is not the integer 1, as the Message schema says)
+        (
+            "messages",
+            {"message": {"type": "text", "text": "x", "delay": True}},
+            [
+                "message.text.delay: Input should be a valid integer",
+                "message.text.delay: Input should be a valid string",
+            ],
+        ),
+        (
+            "messages",
+            {
+                "messages": [
+                    {"type": "text", "text": "x"},
+                    {"type": "cards", "cards": [{"title": "a"}, {"buttons": [{"type": "link"}]}]},
+                ]
+            },
+            [
+                "messages[1].cards.cards[1].buttons[0].link.label: Field required",
+                "messages[1].cards.cards[1].buttons[0].link.uri: Field required",
+            ],
+        ),
+        (
+            "messages",
+            {
+                "messages": [
+                    {"type": "text", "text": "x"},
+                    {
+                        "type": "cards",
+                        "cards": [
+                            {"title": "a"},
+                            {
+                                "buttons": [
+                                    {"type": "postback", "label": "b", "payload": "p" * 1001}
+                                ]
+                            },
+                        ],
+                    },
+                ],
+                "quickReplies": [{"label": "q", "payload": "q" * 1002}],
+            },
+            [
+                "quickReplies[0].payload: 1002 characters, at most 1000",
+                "messages[1].cards[1].buttons[0].payload: 1001 characters, at most 1000",
+            ],
+        ),
+    ]
+    for route, body, expected in cases:
+        response = await client.post(f"{base}/{route}", json=body, headers=API)
+        assert response.status_code == 422, (body, response.text)
+        problems = response.json()["problems"]
+        assert len(problems) == len(expected), (body, problems)
+        for line, start in zip(problems, expected, strict=True):
+            assert line.startswith(start), (body, problems)
+        Error.model_validate(response.json())  # the document's error body
+
+
+async def test_an_import_is_read_strictly_too(client: httpx.AsyncClient) -> None:
+    """A bot the format's loader would take with "true" for true is refused, by its path."""
+    lax = _pokemon()
+    lax["preference"]["sessionBehavior"] = {"restoreNavigation": "yes"}
+    response = await client.put("/api/bots/pokemon", json=lax, headers=API)
+    assert response.status_code == 422, response.text
+    assert response.json()["problems"] == [
+        "preference.sessionBehavior.restoreNavigation: Input should be a valid boolean"
+    ]
+    # what the API exports, it takes back
+    exported = (await client.get("/api/bots/pokemon", headers=API)).json()
+    assert (await client.put("/api/bots/pokemon", json=exported, headers=API)).status_code == 200
+
+
+def test_the_document_is_generated_from_the_models() -> None:
+    """Each body's schema is its model's; the format's models keep their camelCase keys."""
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    paths = document["paths"]
+
+    def body_of(path: str, method: str) -> Any:
+        return paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+
+    assert body_of("/api/conversations/{conversationId}/messages", "post") == {
+        "$ref": "#/components/schemas/SendMessages"
+    }
+    assert body_of("/api/bots/{botId}", "put") == {"$ref": "#/components/schemas/BotImport"}
+    assert schemas["BotImport"]["anyOf"] == [
+        {"$ref": "#/components/schemas/Bot"},
+        {"$ref": "#/components/schemas/Flow"},
+    ]
+    generated = Bot.model_json_schema(ref_template=REF, schema_generator=Schemas)
+    generated.pop("$defs")
+    assert schemas["Bot"] == generated
+    assert "entryFlowId" in schemas["Preference"]["properties"]
+    assert schemas["TextMessage"]["additionalProperties"] is True  # extra keys are kept
+    assert schemas["Error"] == {
+        **Error.model_json_schema(schema_generator=Schemas, mode="serialization")
+    }
+    # every $ref names a schema of the document
+    refs = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert refs <= set(schemas)

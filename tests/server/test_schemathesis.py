@@ -37,7 +37,7 @@ from flowbot.channels import MESSENGERS
 from flowbot.config import BotSource, Settings
 from flowbot.server import create_app
 from flowbot.server.app import FlowbotApp
-from flowbot.server.openapi import GET_WEBHOOKS, OPENAPI, PY_WHITESPACE
+from flowbot.server.openapi import GET_WEBHOOKS, PY_WHITESPACE, openapi_document
 
 from .korean_platforms import korean_settings
 from .platforms import messenger_settings
@@ -89,7 +89,9 @@ CONFIG: dict[str, Any] = {
     ],
 }
 
-schema = schemathesis.openapi.from_dict(OPENAPI, config=SchemathesisConfig.from_dict(CONFIG))
+schema = schemathesis.openapi.from_dict(
+    openapi_document(), config=SchemathesisConfig.from_dict(CONFIG)
+)
 
 
 def platform(request: httpx.Request) -> httpx.Response:

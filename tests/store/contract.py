@@ -17,10 +17,12 @@ from typing import Any, ClassVar
 import pytest
 
 from flowbot.store import (
+    ClaimedEvent,
     ConflictError,
     ConversationExistsError,
     ConversationNotFoundError,
     DeliveryAnsweredError,
+    OutboxEvent,
     Store,
     TranscriptEntry,
 )
@@ -67,6 +69,19 @@ def sample_bot(title: str) -> dict[str, Any]:
         ],
         "preference": {"entryFlowId": 1},
     }
+
+
+HOOK = "https://crm.example/hook"
+OTHER_HOOK = "https://other.example/hook"
+
+
+def outbox_event(name: str, webhook: str = HOOK) -> OutboxEvent:
+    """An event as the dispatcher writes it: its id, and its JSON object as text."""
+    return OutboxEvent(webhook, f"id-{name}", f'{{"id":"id-{name}","type":"t","data":"{name}"}}')
+
+
+def names(claimed: list[ClaimedEvent]) -> list[str]:
+    return [event.event_id.removeprefix("id-") for event in claimed]
 
 
 class StoreContract:
@@ -426,6 +441,148 @@ class StoreContract:
         stored = await store.get_bot("포켓몬")
         assert stored is not None and stored.bot == bot
 
+    # -- the webhook events' outbox ------------------------------------------
+
+    async def test_a_turns_events_are_in_the_outbox_iff_the_turn_is_saved(
+        self, store: Store
+    ) -> None:
+        fresh = new_conversation("pokemon", "web", "user-1", "secret")
+        await store.save_first_turn(
+            fresh, sample_state(1), [said("hi")], events=[outbox_event("a"), outbox_event("b")]
+        )
+        rival = new_conversation("pokemon", "web", "user-1", "other")
+        with pytest.raises(ConversationExistsError):
+            await store.save_first_turn(rival, sample_state(1), [], events=[outbox_event("x1")])
+        with pytest.raises(TypeError):
+            await store.save_first_turn(
+                new_conversation("pokemon", "web", "user-2", "t"),
+                {"when": object()},
+                [],
+                events=[outbox_event("x2")],
+            )
+        await store.save_turn(fresh.id, sample_state(2), [], 1, events=[outbox_event("c")])
+        with pytest.raises(ConflictError):
+            await store.save_turn(fresh.id, sample_state(3), [], 1, events=[outbox_event("x3")])
+        with pytest.raises(ConversationNotFoundError):
+            await store.save_turn("no-such-id", sample_state(3), [], 0, events=[outbox_event("x4")])
+        with pytest.raises(TypeError):
+            await store.save_turn(fresh.id, {"when": object()}, [], 2, events=[outbox_event("x5")])
+        await store.save_turn(fresh.id, sample_state(3), [], 2, delivery="line:1")
+        with pytest.raises(DeliveryAnsweredError):
+            await store.save_turn(
+                fresh.id, sample_state(4), [], 3, delivery="line:1", events=[outbox_event("x6")]
+            )
+        await store.save_turn(fresh.id, sample_state(4), [], 3, events=[])
+
+        claimed = await store.claim_events(HOOK, "relay-1", 50, 30.0)
+
+        assert names(claimed) == ["a", "b", "c"]
+        assert claimed[0] == ClaimedEvent(
+            claimed[0].seq, HOOK, "id-a", '{"id":"id-a","type":"t","data":"a"}', 0
+        )
+        assert [event.seq for event in claimed] == sorted(event.seq for event in claimed)
+        assert await store.count_events() == {"pending": 3}
+
+    async def test_events_outside_a_turn_and_per_webhook_claims(self, store: Store) -> None:
+        await store.add_events([outbox_event(str(n)) for n in range(5)])
+        await store.add_events([outbox_event("other", OTHER_HOOK)])
+        await store.add_events([])
+
+        first = await store.claim_events(HOOK, "relay-1", 2, 30.0)
+        second = await store.claim_events(HOOK, "relay-1", 10, 30.0)
+
+        assert (names(first), names(second)) == (["0", "1"], ["2", "3", "4"])
+        assert await store.claim_events(HOOK, "relay-2", 10, 30.0) == []
+        assert names(await store.claim_events(OTHER_HOOK, "relay-2", 10, 30.0)) == ["other"]
+        assert await store.claim_events(HOOK, "relay-1", 0, 30.0) == []
+
+    async def test_a_claim_holds_until_its_lease_runs_out(self, store: Store) -> None:
+        await store.add_events([outbox_event("a"), outbox_event("b")])
+        dead = await store.claim_events(HOOK, "dead-relay", 10, 0.2)
+        assert await store.claim_events(HOOK, "live-relay", 10, 30.0) == []
+
+        await asyncio.sleep(0.3)
+        taken = await store.claim_events(HOOK, "live-relay", 10, 30.0)
+
+        # the same rows and ids: the receiver sees the same events again
+        assert [(e.seq, e.event_id) for e in taken] == [(e.seq, e.event_id) for e in dead]
+        # the first claimer's late marks are not its to make any more
+        await store.mark_delivered([e.seq for e in dead], "dead-relay")
+        assert await store.mark_failed([e.seq for e in dead], "dead-relay", "x", None, 1) == []
+        assert await store.count_events() == {"pending": 2}
+        await store.mark_delivered([e.seq for e in taken], "live-relay")
+        assert await store.count_events() == {"delivered": 2}
+        assert await store.claim_events(HOOK, "live-relay", 10, 30.0) == []
+
+    async def test_released_claims_are_claimed_again_at_once(self, store: Store) -> None:
+        await store.add_events([outbox_event("a"), outbox_event("b")])
+        await store.claim_events(HOOK, "closing-relay", 1, 30.0)
+        await store.claim_events(HOOK, "other-relay", 1, 30.0)
+
+        await store.release_claims("closing-relay")
+        assert names(await store.claim_events(HOOK, "next", 10, 30.0)) == ["a"]
+        await store.release_claims(None)
+        assert names(await store.claim_events(HOOK, "next", 10, 30.0)) == ["a", "b"]
+
+    async def test_a_failed_attempt_holds_back_the_webhook_until_its_retry(
+        self, store: Store
+    ) -> None:
+        await store.add_events([outbox_event("a"), outbox_event("b")])
+        await store.add_events([outbox_event("other", OTHER_HOOK)])
+        batch = await store.claim_events(HOOK, "relay", 10, 30.0)
+
+        given_up = await store.mark_failed([e.seq for e in batch], "relay", "HTTP 503", 0.3, 3)
+        await store.add_events([outbox_event("c")])
+
+        assert given_up == []
+        # newer events wait behind the failed batch: they arrive in order
+        assert await store.claim_events(HOOK, "relay", 10, 30.0) == []
+        assert names(await store.claim_events(OTHER_HOOK, "relay", 10, 30.0)) == ["other"]
+        await asyncio.sleep(0.35)
+        retried = await store.claim_events(HOOK, "relay", 10, 30.0)
+        assert names(retried) == ["a", "b", "c"]
+        assert [e.attempts for e in retried] == [1, 1, 0]
+        assert [e.event_id for e in retried[:2]] == [e.event_id for e in batch]
+
+    async def test_events_are_given_up_after_the_last_attempt_or_a_refusal(
+        self, store: Store
+    ) -> None:
+        await store.add_events([outbox_event("a")])
+        for attempt in range(1, 3):
+            (claimed,) = await store.claim_events(HOOK, "relay", 10, 30.0)
+            assert claimed.attempts == attempt - 1
+            assert await store.mark_failed([claimed.seq], "relay", "HTTP 500", 0.0, 2) == (
+                [] if attempt < 2 else [claimed.seq]
+            )
+        await store.add_events([outbox_event("b"), outbox_event("c")])
+        refused = await store.claim_events(HOOK, "relay", 1, 30.0)
+        assert names(refused) == ["b"]
+
+        assert await store.mark_failed([refused[0].seq], "relay", "HTTP 400", None, 10) == [
+            refused[0].seq
+        ]
+        assert names(await store.claim_events(HOOK, "relay", 10, 30.0)) == ["c"]
+        assert await store.count_events() == {"failed": 2, "pending": 1}
+
+    async def test_purge_events_keeps_what_is_recent_or_pending(self, store: Store) -> None:
+        await store.add_events([outbox_event(name) for name in ("sent", "refused", "stranded")])
+        sent, refused = await store.claim_events(HOOK, "relay", 2, 30.0)
+        await store.mark_delivered([sent.seq], "relay")
+        await store.mark_failed([refused.seq], "relay", "HTTP 410", None, 10)
+        await store.release_claims(None)
+        await asyncio.sleep(0.01)
+        cut = datetime.now(UTC)
+        await asyncio.sleep(0.01)
+        await store.add_events([outbox_event("new")])
+
+        await store.purge_events(cut - timedelta(hours=1), cut - timedelta(hours=1))
+        assert await store.count_events() == {"delivered": 1, "failed": 1, "pending": 2}
+        await store.purge_events(cut, cut - timedelta(hours=1))
+        assert await store.count_events() == {"failed": 1, "pending": 2}
+        await store.purge_events(cut, cut)
+        assert names(await store.claim_events(HOOK, "relay", 10, 30.0)) == ["new"]
+        assert await store.count_events() == {"pending": 1}
+
     # -- health, restart, text, concurrency ---------------------------------
 
     async def test_ping_and_start_twice(self, store: Store) -> None:
@@ -442,6 +599,7 @@ class StoreContract:
         await first.put_payload("k", "payload")
         await first.save_turn(created.id, sample_state(3), [], 1, delivery="line:event-1")
         await first.put_bot("echo", sample_bot("Echo"))
+        await first.add_events([outbox_event("kept")])
         await first.close()
 
         second = make_store()
@@ -453,6 +611,7 @@ class StoreContract:
                 assert await second.get_payload("k") is None
                 assert await second.has_delivery("line:event-1") is False
                 assert await second.list_bots() == []
+                assert await second.count_events() == {}
                 return
             assert loaded is not None
             assert loaded.state == sample_state(3)
@@ -463,6 +622,7 @@ class StoreContract:
             assert [(s.bot_id, s.bot) for s in await second.list_bots()] == [
                 ("echo", sample_bot("Echo"))
             ]
+            assert names(await second.claim_events(HOOK, "relay", 10, 30.0)) == ["kept"]
             assert await second.save_turn(created.id, sample_state(4), [said("more")], 2) == 3
         finally:
             await second.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -10,7 +11,7 @@ import pytest
 
 from flowbot.store import SQLStore, open_store
 
-from .contract import MakeStore, StoreContract
+from .contract import HOOK, MakeStore, StoreContract, outbox_event
 
 pytestmark = pytest.mark.postgres
 
@@ -72,8 +73,9 @@ async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
         "payload_keys",
         "deliveries",
         "bots",
+        "outbox",
     }
-    assert version == "0003"
+    assert version == "0004"
 
 
 async def test_ping_is_false_when_the_server_does_not_answer() -> None:
@@ -82,3 +84,26 @@ async def test_ping_is_false_when_the_server_does_not_answer() -> None:
     with pytest.raises(OSError):
         await store.start()
     assert await store.ping() is False
+
+
+async def test_concurrent_claims_of_two_processes_never_overlap(schema: str) -> None:
+    # Two stores are two processes' pools; SKIP LOCKED and the lease keep claims apart.
+    stores = [SQLStore(URL, schema=schema), SQLStore(URL, schema=schema)]
+    for store in stores:
+        await store.start()
+    try:
+        await stores[0].add_events([outbox_event(str(n)) for n in range(300)])
+
+        async def claim_all(store: SQLStore, claimer: str) -> list[int]:
+            seqs: list[int] = []
+            while batch := await store.claim_events(HOOK, claimer, 7, 60.0):
+                seqs.extend(event.seq for event in batch)
+            return seqs
+
+        claims = await asyncio.gather(*(claim_all(stores[n % 2], f"relay-{n}") for n in range(8)))
+    finally:
+        for store in stores:
+            await store.close()
+    every = [seq for seqs in claims for seq in seqs]
+    assert len(every) == len(set(every)) == 300
+    assert sum(1 for seqs in claims if seqs) > 1

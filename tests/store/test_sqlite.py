@@ -11,7 +11,17 @@ import pytest
 
 from flowbot.store import SQLStore, TranscriptEntry, open_store
 
-from .contract import AT, MakeStore, StoreContract, said, sample_state, texts
+from .contract import (
+    AT,
+    HOOK,
+    MakeStore,
+    StoreContract,
+    names,
+    outbox_event,
+    said,
+    sample_state,
+    texts,
+)
 
 
 @pytest.fixture
@@ -51,9 +61,9 @@ async def test_start_migrates_to_head_with_wal(database: Path) -> None:
 
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"conversations", "transcript", "payload_keys", "deliveries", "bots"} <= tables
+    assert {"conversations", "transcript", "payload_keys", "deliveries", "bots", "outbox"} <= tables
 
 
 async def test_foreign_keys_are_enforced(database: Path) -> None:
@@ -140,5 +150,23 @@ async def test_full_synchronous_mode_saves_too(database: Path) -> None:
     try:
         created = await store.create_conversation("pokemon", "web", "user-1", "t")
         assert await store.save_turn(created.id, sample_state(1), [said("hi")], 0) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_dead_processs_outbox_claims_are_dropped_at_the_next_start(
+    database: Path,
+) -> None:
+    # One server process per SQLite file: a claim found at start has no live owner.
+    dead = SQLStore(f"sqlite:///{database}")
+    await dead.start()
+    await dead.add_events([outbox_event("a"), outbox_event("b")])
+    assert names(await dead.claim_events(HOOK, "dead-relay", 10, 3600.0)) == ["a", "b"]
+    await dead.close()  # as if killed: its claims are still in the file
+
+    store = SQLStore(f"sqlite:///{database}")
+    await store.start()
+    try:
+        assert names(await store.claim_events(HOOK, "next-relay", 10, 60.0)) == ["a", "b"]
     finally:
         await store.close()

@@ -102,13 +102,16 @@ def create_app(
     """Build the app: loads and compiles every bot now (raises `BotLoadError`).
 
     The store is opened from `settings.database` unless one is given; it is
-    started and closed by the app's lifespan, as are the event dispatcher and
-    the one HTTP client every platform API is called through
+    started and closed by the app's lifespan, as are the webhook events' relay
+    (only when webhooks are configured) and the one HTTP client every platform
+    API is called through
     (`platform_transport` replaces its transport, e.g. in tests).
     """
     bots = BotRegistry.load(settings.bots)
     store = store if store is not None else open_store(settings.database)
     events = events or EventDispatcher(settings.webhooks, transport=events_transport)
+    # the webhook events' outbox is the store's; the relay starts with the store
+    events.bind(store)
     hub = PushHub()
     client = httpx.AsyncClient(
         timeout=PLATFORM_TIMEOUT, transport=platform_transport or platform_http_transport()
@@ -168,6 +171,7 @@ def create_app(
         except BaseException:
             await store.close()
             raise
+        # after the store: the relay reads its outbox (and only with webhooks configured)
         await events.start()
         purging = asyncio.create_task(purge_now_and_then())
         ctx.ready = True

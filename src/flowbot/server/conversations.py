@@ -9,10 +9,12 @@
    Facebook `mid` or LINE `webhookEventId` from the store;
 3. resolve a stored payload key of a click (LINE's 300-character `data`);
 4. run the engine, let the channel render the replies, and `store.save_turn`
-   the state, the transcript, the payload keys the rendering refers to and
-   the delivery id, in one transaction — so nothing is sent that refers to
-   a key not yet stored, and nothing is written before the turn succeeded;
-5. emit the events; the caller delivers what was rendered.
+   the state, the transcript, the payload keys the rendering refers to, the
+   delivery id and the webhook events (the outbox, `flowbot.events`), in one
+   transaction — so nothing is sent that refers to a key not yet stored,
+   nothing is written before the turn succeeded, and an event exists if and
+   only if its turn does;
+5. wake the events' relay; the caller delivers what was rendered.
 
 The state of recent conversations lives in `ConversationCache`; a save that
 meets another writer's version (`ConflictError`) reloads and runs again.
@@ -34,7 +36,7 @@ from flowbot.channels.clicks import decode_record, resolved
 from flowbot.channels.fitting import constant_time_equal
 from flowbot.engine import ConversationState, InboundMessage, Ports, Program, TurnResult, run_turn
 from flowbot.engine.messages import GotoTarget
-from flowbot.events import EventDispatcher
+from flowbot.events import Event, EventDispatcher
 from flowbot.server.bots import BotRegistry
 from flowbot.server.cache import Cached, ConversationCache, UserKey
 from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, TooMany, Unavailable
@@ -46,6 +48,7 @@ from flowbot.store import (
     Conversation,
     ConversationExistsError,
     DeliveryAnsweredError,
+    OutboxEvent,
     Store,
     TranscriptEntry,
 )
@@ -351,21 +354,28 @@ class ConversationService:
             conversation = cached.conversation
             state = change(cached.state or ConversationState.new())
             state_json = state.to_json()
+            outbox = None
+            if self.events.enabled:
+                # the version save_turn gives, or it raises and writes nothing
+                data = {
+                    "navigation": state.navigation,
+                    "version": conversation.version + 1,
+                    "error": None,
+                }
+                outbox = self.events.rows(
+                    [Event("bot.conversation.updated", conversation.bot_id, conversation.id, data)]
+                )
             try:
                 version = await self.store.save_turn(
-                    conversation.id, state_json, [], conversation.version
+                    conversation.id, state_json, [], conversation.version, events=outbox
                 )
             except ConflictError:
                 cached = await self._reload(conversation.id)
                 continue
             conversation = _saved(conversation, state_json, version, datetime.now(UTC))
             self._cache.remember(conversation, state)
-            self.events.emit(
-                "bot.conversation.updated",
-                bot_id=conversation.bot_id,
-                conversation_id=conversation.id,
-                data={"navigation": state.navigation, "version": version, "error": None},
-            )
+            if outbox:
+                self.events.notify(outbox)
             return conversation
         self.forget(cached.conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")
@@ -388,12 +398,17 @@ class ConversationService:
             await self.store.append_transcript(
                 conversation_id, [TranscriptEntry("out", message, at) for message in messages]
             )
-        for message in messages:
-            self.events.emit(
-                "bot.message.sent",
-                bot_id=conversation.bot_id,
-                conversation_id=conversation_id,
-                data={"message": message, "source": "api"},
+            # under the lock: before the events of the conversation's next turn
+            await self.events.publish_all(
+                [
+                    Event(
+                        "bot.message.sent",
+                        conversation.bot_id,
+                        conversation_id,
+                        {"message": message, "source": "api"},
+                    )
+                    for message in messages
+                ]
             )
         return conversation
 
@@ -428,10 +443,21 @@ class ConversationService:
             entries = [TranscriptEntry("in", inbound_json(inbound), at)]
             entries.extend(TranscriptEntry("out", reply, at) for reply in logged_replies(result))
             payloads = rendered.payload_keys or None
+            # with no webhook configured: nothing built, nothing written
+            outbox = (
+                self._turn_events(conversation, inbound, result, created)
+                if self.events.enabled
+                else None
+            )
             try:
                 if created:
                     version = await self.store.save_first_turn(
-                        conversation, state_json, entries, payloads=payloads, delivery=delivery
+                        conversation,
+                        state_json,
+                        entries,
+                        payloads=payloads,
+                        delivery=delivery,
+                        events=outbox,
                     )
                 else:
                     version = await self.store.save_turn(
@@ -441,6 +467,7 @@ class ConversationService:
                         conversation.version,
                         payloads=payloads,
                         delivery=delivery,
+                        events=outbox,
                     )
             except ConversationExistsError:
                 # another process opened this user's conversation a moment ago
@@ -488,38 +515,60 @@ class ConversationService:
                     conversation.id,
                     result.error,
                 )
-            self._emit_turn(conversation, inbound, result, created)
+            if outbox:
+                self.events.notify(outbox)
             for listener in self.turn_listeners:
                 listener(conversation, inbound, result)
             return ChannelTurn(conversation, rendered, result, created)
         self.forget(conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")
 
-    def _emit_turn(
+    def _turn_events(
         self, conversation: Conversation, inbound: InboundMessage, result: TurnResult, created: bool
-    ) -> None:
-        events = self.events
-        if not events.enabled:
-            return
-        ids = {"bot_id": conversation.bot_id, "conversation_id": conversation.id}
+    ) -> list[OutboxEvent]:
+        """The outbox rows of a turn about to be saved (as version `conversation.version + 1`)."""
+        ids = (conversation.bot_id, conversation.id)
+        events: list[Event] = []
         if created:
-            events.emit(
-                "bot.conversation.created",
-                **ids,
-                data={"channel": conversation.channel, "userKey": conversation.user_key},
+            events.append(
+                Event(
+                    "bot.conversation.created",
+                    *ids,
+                    {"channel": conversation.channel, "userKey": conversation.user_key},
+                )
             )
-        events.emit("bot.message.received", **ids, data={"message": inbound_json(inbound)})
-        for reply in logged_replies(result):
-            events.emit("bot.message.sent", **ids, data={"message": reply})
-        events.emit(
-            "bot.conversation.updated",
-            **ids,
-            data={
-                "navigation": result.state.navigation,
-                "version": conversation.version,
-                "error": result.error,
-            },
+        events.append(Event("bot.message.received", *ids, {"message": inbound_json(inbound)}))
+        events.extend(
+            Event("bot.message.sent", *ids, {"message": reply}) for reply in logged_replies(result)
         )
+        events.append(
+            Event(
+                "bot.conversation.updated",
+                *ids,
+                {
+                    "navigation": result.state.navigation,
+                    # what the save gives, or it raises and nothing is written
+                    "version": 1 if created else conversation.version + 1,
+                    "error": result.error,
+                },
+            )
+        )
+        # a manual node's handoff (flowbot.server.handoffs tells the agents)
+        if result.handoff == "requested":
+            events.append(
+                Event(
+                    "bot.conversation.agent_call_requested",
+                    *ids,
+                    {
+                        "handoff": dict(result.state.handoff or {}),
+                        "channel": conversation.channel,
+                        "userKey": conversation.user_key,
+                    },
+                )
+            )
+        elif result.handoff == "cancelled":
+            events.append(Event("bot.conversation.handoff_ended", *ids, {"by": "user"}))
+        return self.events.rows(events)
 
     # --- lookups ------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Conversations with a person: the agents' side of a `manual` node.
 
 A manual node marks the conversation as waiting for an agent
-(`ConversationState.handoff`) and emits `bot.conversation.agent_call_requested`;
+(`ConversationState.handoff`), and its turn writes the webhook event
+`bot.conversation.agent_call_requested` (`ConversationService._turn_events`);
 while it is with a person the bot does not answer, and the user's messages
 are kept in the transcript and sent to the agents' live view. Agents list
 the waiting and active conversations, join one, reply as themselves (their
@@ -79,23 +80,13 @@ class Handoffs:
     ) -> None:
         if result.handoff is None:
             return
-        ids = {"bot_id": conversation.bot_id, "conversation_id": conversation.id}
+        # (the webhook events of these are the turn's own, saved with it)
         if result.handoff == "requested":
             handoff = dict(result.state.handoff or {})
-            self.events.emit(
-                "bot.conversation.agent_call_requested",
-                **ids,
-                data={
-                    "handoff": handoff,
-                    "channel": conversation.channel,
-                    "userKey": conversation.user_key,
-                },
-            )
             self._tell("requested", conversation, handoff=handoff)
         elif result.handoff == "held":
             self._tell("message", conversation, message=inbound_json(inbound))
         elif result.handoff == "cancelled":
-            self.events.emit("bot.conversation.handoff_ended", **ids, data={"by": "user"})
             self._tell("ended", conversation, by="user")
 
     def _tell(self, kind: str, conversation: Conversation, **data: Any) -> None:
@@ -136,7 +127,7 @@ class Handoffs:
             )
 
         conversation = await self.service.update_state(conversation_id, joined)
-        self.events.emit(
+        await self.events.publish(
             "bot.conversation.agent_joined",
             bot_id=conversation.bot_id,
             conversation_id=conversation.id,
@@ -188,7 +179,7 @@ class Handoffs:
             return _with_handoff(state, None).with_navigation(None)
 
         conversation = await self.service.update_state(conversation_id, ended)
-        self.events.emit(
+        await self.events.publish(
             "bot.conversation.handoff_ended",
             bot_id=conversation.bot_id,
             conversation_id=conversation.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -18,12 +18,15 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import orjson
 
 __all__ = [
+    "ClaimedEvent",
     "ConflictError",
     "Conversation",
     "ConversationExistsError",
     "ConversationNotFoundError",
     "DeliveryAnsweredError",
     "Direction",
+    "EventStatus",
+    "OutboxEvent",
     "Store",
     "StoreError",
     "StoredBot",
@@ -36,6 +39,8 @@ __all__ = [
 ]
 
 Direction = Literal["in", "out"]
+# An outbox row's state: waiting (for its first try or a retry), sent, given up.
+EventStatus = Literal["pending", "delivered", "failed"]
 
 
 class StoreError(Exception):
@@ -106,6 +111,32 @@ class StoredBot:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One event for one webhook, as written to the outbox (``flowbot.events``).
+
+    ``event`` is the event's JSON object as text, exactly as it goes into the
+    ``{"events": [...]}`` body; ``event_id`` is its ``id``, the same in every
+    attempt and every process that sends it.
+    """
+
+    webhook: str
+    event_id: str
+    event: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedEvent:
+    """An outbox row a relay claimed: ``seq`` orders the rows of one webhook."""
+
+    seq: int
+    webhook: str
+    event_id: str
+    event: str
+    # the attempts made before this one
+    attempts: int
+
+
 @runtime_checkable
 class Store(Protocol):
     async def start(self) -> None:
@@ -139,12 +170,15 @@ class Store(Protocol):
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         """Store one turn in one transaction; return the conversation's new version.
 
         The turn is its state, its transcript rows, the payload keys its
-        replies refer to (``put_payloads``) and the platform delivery id it
-        answered (``has_delivery``). Raises ``ConflictError`` when the stored
+        replies refer to (``put_payloads``), the platform delivery id it
+        answered (``has_delivery``) and its webhook events (``add_events``:
+        in the outbox if and only if the turn is saved). Raises
+        ``ConflictError`` when the stored
         version is not ``expected_version``, ``ConversationNotFoundError`` for
         an unknown id and ``DeliveryAnsweredError`` when ``delivery`` was
         saved before; in each case nothing is written.
@@ -158,6 +192,7 @@ class Store(Protocol):
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         """Create `conversation` with its first turn, in one transaction; return version 1.
 
@@ -198,6 +233,54 @@ class Store(Protocol):
 
     async def list_bots(self) -> list[StoredBot]:
         """Every stored bot, ordered by id."""
+
+    # -- the webhook events' outbox (flowbot.events) ----------------------------
+
+    async def add_events(self, events: Sequence[OutboxEvent]) -> None:
+        """Write events to the outbox in a transaction of their own (events outside a turn)."""
+
+    async def claim_events(
+        self, webhook: str, claimer: str, limit: int, lease: float
+    ) -> list[ClaimedEvent]:
+        """Claim up to ``limit`` of the webhook's pending events for ``lease`` seconds.
+
+        Oldest first, and only those that are due: none from a pending row
+        waiting for its retry onward (a failed batch holds back the newer
+        events, so they arrive in order). A row another claimer holds is
+        skipped until its lease runs out (then it was a dead process's).
+        """
+
+    async def mark_delivered(self, seqs: Sequence[int], claimer: str) -> None:
+        """The claimed rows were delivered: kept until purged, never sent again.
+
+        Rows no longer claimed by ``claimer`` (its lease ran out and another
+        claimer took them) are left as they are.
+        """
+
+    async def mark_failed(
+        self,
+        seqs: Sequence[int],
+        claimer: str,
+        error: str,
+        retry_in: float | None,
+        max_attempts: int,
+    ) -> list[int]:
+        """An attempt failed: count it and release the claim; return the rows given up.
+
+        A row is given up (status ``failed``) when ``retry_in`` is None (the
+        receiver refused the body) or this was its ``max_attempts``-th
+        attempt; the others are due again ``retry_in`` seconds from now.
+        """
+
+    async def release_claims(self, claimer: str | None) -> None:
+        """Drop the claims of ``claimer`` (of everyone: None) without counting an attempt."""
+
+    async def purge_events(self, delivered_before: datetime, failed_before: datetime) -> None:
+        """Forget rows delivered before ``delivered_before``, and rows given up before
+        (or still pending since before) ``failed_before``."""
+
+    async def count_events(self) -> dict[EventStatus, int]:
+        """How many outbox rows are in each status (absent: none)."""
 
 
 def dump_json(value: Any) -> str:

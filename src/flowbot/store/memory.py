@@ -8,18 +8,21 @@ both, and mutating a returned dict never changes what is stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flowbot.store.base import (
+    ClaimedEvent,
     ConflictError,
     Conversation,
     ConversationExistsError,
     ConversationNotFoundError,
     DeliveryAnsweredError,
     Direction,
+    EventStatus,
+    OutboxEvent,
     StoredBot,
     TranscriptEntry,
     dump_json,
@@ -38,6 +41,20 @@ class _Row:
     transcript: list[tuple[Direction, str, datetime]] = field(default_factory=list)
 
 
+@dataclass
+class _OutboxRow:
+    seq: int
+    event: OutboxEvent
+    created_at: datetime
+    status: EventStatus = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+    done_at: datetime | None = None
+    last_error: str | None = None
+
+
 class MemoryStore:
     """Dictionaries in one event loop: every method is atomic (it never awaits)."""
 
@@ -49,6 +66,9 @@ class MemoryStore:
         self._deliveries: dict[str, datetime] = {}
         # bot id → (CLOSER JSON text, updated at)
         self._bots: dict[str, tuple[str, datetime]] = {}
+        # seq → row, in seq order
+        self._outbox: dict[int, _OutboxRow] = {}
+        self._last_seq = 0
 
     async def start(self) -> None:
         return None
@@ -96,6 +116,7 @@ class MemoryStore:
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         row = self._row(conversation_id)
         # Serialise before changing anything: a bad value must leave the row as it was.
@@ -113,6 +134,8 @@ class MemoryStore:
             self._deliveries[delivery] = now
         if payloads:
             self._store_payloads(payloads, now)
+        if events:
+            self._add_events(events, now)
         row.state_json = state_json
         row.transcript.extend(lines)
         row.conversation.version += 1
@@ -127,6 +150,7 @@ class MemoryStore:
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         state_json = dump_json(state)
         lines = _encode(entries)
@@ -140,6 +164,8 @@ class MemoryStore:
             self._deliveries[delivery] = now
         if payloads:
             self._store_payloads(payloads, now)
+        if events:
+            self._add_events(events, now)
         stored = replace(conversation, state=None, version=1, updated_at=now)
         self._rows[conversation.id] = _Row(stored, state_json, list(lines))
         self._by_user[user] = conversation.id
@@ -188,6 +214,86 @@ class MemoryStore:
             StoredBot(bot_id, json.loads(text), at)
             for bot_id, (text, at) in sorted(self._bots.items())
         ]
+
+    async def add_events(self, events: Sequence[OutboxEvent]) -> None:
+        self._add_events(events, utc_now())
+
+    async def claim_events(
+        self, webhook: str, claimer: str, limit: int, lease: float
+    ) -> list[ClaimedEvent]:
+        now = utc_now()
+        claimed: list[ClaimedEvent] = []
+        for row in self._outbox.values():
+            if len(claimed) >= limit:
+                break
+            if row.event.webhook != webhook or row.status != "pending":
+                continue
+            if row.next_attempt_at is not None and row.next_attempt_at > now:
+                break  # waiting for its retry: nothing newer is due either
+            if row.claimed_until is not None and row.claimed_until >= now:
+                continue
+            row.claimed_by, row.claimed_until = claimer, now + timedelta(seconds=lease)
+            event = row.event
+            claimed.append(
+                ClaimedEvent(row.seq, webhook, event.event_id, event.event, row.attempts)
+            )
+        return claimed
+
+    async def mark_delivered(self, seqs: Sequence[int], claimer: str) -> None:
+        now = utc_now()
+        for row in self._claimed_by(seqs, claimer):
+            row.status, row.done_at, row.last_error = "delivered", now, None
+            row.attempts += 1
+            row.claimed_by = row.claimed_until = None
+
+    async def mark_failed(
+        self,
+        seqs: Sequence[int],
+        claimer: str,
+        error: str,
+        retry_in: float | None,
+        max_attempts: int,
+    ) -> list[int]:
+        now = utc_now()
+        given_up: list[int] = []
+        for row in self._claimed_by(seqs, claimer):
+            row.attempts += 1
+            row.last_error = error
+            row.claimed_by = row.claimed_until = None
+            row.next_attempt_at = now + timedelta(seconds=retry_in or 0.0)
+            if retry_in is None or row.attempts >= max_attempts:
+                row.status, row.done_at = "failed", now
+                given_up.append(row.seq)
+        return given_up
+
+    async def release_claims(self, claimer: str | None) -> None:
+        for row in self._outbox.values():
+            if row.claimed_by is not None and claimer in (None, row.claimed_by):
+                row.claimed_by = row.claimed_until = None
+
+    async def purge_events(self, delivered_before: datetime, failed_before: datetime) -> None:
+        def expired(row: _OutboxRow) -> bool:
+            if row.status == "pending":
+                return row.created_at < failed_before
+            assert row.done_at is not None
+            return row.done_at < (delivered_before if row.status == "delivered" else failed_before)
+
+        self._outbox = {seq: row for seq, row in self._outbox.items() if not expired(row)}
+
+    async def count_events(self) -> dict[EventStatus, int]:
+        counts: dict[EventStatus, int] = {}
+        for row in self._outbox.values():
+            counts[row.status] = counts.get(row.status, 0) + 1
+        return counts
+
+    def _add_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
+        for event in events:
+            self._last_seq += 1
+            self._outbox[self._last_seq] = _OutboxRow(self._last_seq, event, now)
+
+    def _claimed_by(self, seqs: Sequence[int], claimer: str) -> list[_OutboxRow]:
+        rows = (self._outbox.get(seq) for seq in seqs)
+        return [row for row in rows if row is not None and row.claimed_by == claimer]
 
     def _store_payloads(self, payloads: Mapping[str, str], now: datetime) -> None:
         for key, record in payloads.items():

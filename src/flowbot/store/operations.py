@@ -8,6 +8,12 @@ one executemany INSERT of the transcript rows.
 ``save_turn_sqlite`` is the same two statements as plain SQL on the
 ``sqlite3`` connection underneath: the turn's hot path, where SQLAlchemy's
 per-statement work was about half of a save.
+
+A turn with webhook events adds one executemany INSERT into ``outbox``; the
+relay's claims and marks (``claim_events`` …) are statements of their own. On
+PostgreSQL their times (a lease, a retry's due time) are the database's
+``now()``, so relays on hosts whose clocks differ still agree on them; on
+SQLite (one process) the caller's clock.
 """
 
 from __future__ import annotations
@@ -15,23 +21,41 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Integer, bindparam, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Interval,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, ReturningUpdate
+from sqlalchemy.sql.elements import BindParameter
 
 from flowbot.store.base import (
+    ClaimedEvent,
     ConflictError,
     Conversation,
     ConversationNotFoundError,
     DeliveryAnsweredError,
+    EventStatus,
+    OutboxEvent,
     StoredBot,
     TranscriptEntry,
 )
@@ -40,6 +64,7 @@ from flowbot.store.schema import (
     bots,
     conversations,
     deliveries,
+    outbox,
     payload_keys,
     transcript,
 )
@@ -47,20 +72,27 @@ from flowbot.store.schema import (
 __all__ = [
     "Line",
     "append_transcript",
+    "claim_events",
+    "count_events",
     "find_conversation",
     "get_bot",
     "get_conversation",
     "get_payload",
     "has_delivery",
     "insert_conversation",
+    "insert_events",
     "insert_first_turn",
     "list_bots",
     "list_conversations",
+    "mark_delivered",
+    "mark_failed",
     "ping",
     "purge",
+    "purge_events",
     "put_bot",
     "put_payloads",
     "read_transcript",
+    "release_claims",
     "save_turn",
     "save_turn_sqlite",
     "upgrade_to_head",
@@ -166,6 +198,117 @@ def _upsert_bot(insert_for: Callable[..., Any]) -> Insert:
 
 _UPSERT_BOT = {"sqlite": _upsert_bot(sqlite.insert), "postgresql": _upsert_bot(postgresql.insert)}
 
+_INSERT_EVENT = insert(outbox)
+# above every seq (a BIGINT, on PostgreSQL)
+_NO_SEQ = literal(2**63 - 1, BigInteger)
+_SEQS: BindParameter[int] = bindparam("seqs", expanding=True)
+
+
+def _now(dialect: str) -> ColumnElement[datetime]:
+    """The time leases and retries are measured by: the database's on PostgreSQL."""
+    if dialect == "postgresql":
+        return func.now()
+    return bindparam("now", type_=UTCDateTime)
+
+
+def _later(dialect: str, name: str) -> ColumnElement[datetime]:
+    """``now`` plus the seconds in parameter ``name`` (a ``timedelta``)."""
+    if dialect == "postgresql":
+        return func.now() + bindparam(name, type_=Interval)
+    return bindparam(f"{name}_at", type_=UTCDateTime)
+
+
+def _claim(dialect: str) -> ReturningUpdate[Any]:
+    now = _now(dialect)
+    hook: BindParameter[str] = bindparam("hook")
+    # the first pending row waiting for its retry: nothing from it onward is due
+    held = (
+        select(func.min(outbox.c.seq))
+        .where(outbox.c.webhook == hook, outbox.c.status == "pending")
+        .where(outbox.c.next_attempt_at > now)
+        .scalar_subquery()
+    )
+    due = (
+        select(outbox.c.seq)
+        .where(outbox.c.webhook == hook, outbox.c.status == "pending")
+        .where(or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now))
+        .where(or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+        .where(outbox.c.seq < func.coalesce(held, _NO_SEQ))
+        .order_by(outbox.c.seq)
+        .limit(bindparam("limit", type_=Integer))
+        # PostgreSQL: another relay's claim in progress is skipped, not waited
+        # for (and a row it has just claimed fails the re-checked lease test)
+        .with_for_update(skip_locked=True)
+        # a CTE, computed once: `IN (… LIMIT … SKIP LOCKED)` may be rescanned
+        # by a nested loop and claim more than `limit` rows
+        .cte("due")
+    )
+    return (
+        update(outbox)
+        .where(outbox.c.seq == due.c.seq)
+        .values(claimed_by=bindparam("me"), claimed_until=_later(dialect, "lease"))
+        .returning(outbox.c.seq, outbox.c.event_id, outbox.c.event, outbox.c.attempts)
+    )
+
+
+def _failed(dialect: str) -> ReturningUpdate[Any]:
+    given_up = or_(
+        bindparam("give_up", type_=Integer) == 1,
+        outbox.c.attempts + 1 >= bindparam("max_attempts", type_=Integer),
+    )
+    done = bindparam("done", type_=UTCDateTime)
+    return (
+        update(outbox)
+        .where(outbox.c.seq.in_(_SEQS), outbox.c.claimed_by == bindparam("me"))
+        .values(
+            attempts=outbox.c.attempts + 1,
+            status=case((given_up, "failed"), else_="pending"),
+            done_at=case((given_up, done), else_=None),
+            next_attempt_at=_later(dialect, "retry"),
+            claimed_by=None,
+            claimed_until=None,
+            last_error=bindparam("error"),
+        )
+        .returning(outbox.c.seq, outbox.c.status)
+    )
+
+
+_CLAIM = {name: _claim(name) for name in ("sqlite", "postgresql")}
+_FAILED = {name: _failed(name) for name in ("sqlite", "postgresql")}
+_DELIVERED = (
+    update(outbox)
+    .where(outbox.c.seq.in_(_SEQS), outbox.c.claimed_by == bindparam("me"))
+    .values(
+        status="delivered",
+        attempts=outbox.c.attempts + 1,
+        done_at=bindparam("done", type_=UTCDateTime),
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+    )
+)
+_RELEASE = (
+    update(outbox)
+    .where(outbox.c.claimed_by == bindparam("me"))
+    .values(claimed_by=None, claimed_until=None)
+)
+_RELEASE_ALL = (
+    update(outbox)
+    .where(outbox.c.claimed_by.is_not(None))
+    .values(claimed_by=None, claimed_until=None)
+)
+_PURGE_DELIVERED = outbox.delete().where(
+    outbox.c.status == "delivered", outbox.c.done_at < bindparam("before")
+)
+_PURGE_FAILED = outbox.delete().where(
+    outbox.c.status == "failed", outbox.c.done_at < bindparam("before")
+)
+# rows no relay ever finishes: their webhook left the config
+_PURGE_STRANDED = outbox.delete().where(
+    outbox.c.status == "pending", outbox.c.created_at < bindparam("before")
+)
+_COUNT_EVENTS = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+
 
 def upgrade_to_head(connection: Connection, schema: str | None = None) -> None:
     """Alembic ``upgrade head`` on this connection (inside the caller's transaction)."""
@@ -210,6 +353,7 @@ def insert_first_turn(
     now: datetime,
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
+    events: Sequence[OutboxEvent] | None = None,
 ) -> int:
     """A new conversation and its first turn; IntegrityError when (bot, channel, user) has one."""
     if delivery is not None:
@@ -232,6 +376,8 @@ def insert_first_turn(
     _insert_lines(connection, conversation.id, len(lines), lines)
     if payloads:
         put_payloads(connection, payloads, now)
+    if events:
+        insert_events(connection, events, now)
     return 1
 
 
@@ -263,6 +409,7 @@ def save_turn(
     now: datetime,
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
+    events: Sequence[OutboxEvent] | None = None,
 ) -> int:
     if delivery is not None:
         _insert_delivery(connection, delivery, now)
@@ -282,6 +429,8 @@ def save_turn(
     _insert_lines(connection, conversation_id, last_seq, lines)
     if payloads:
         put_payloads(connection, payloads, now)
+    if events:
+        insert_events(connection, events, now)
     return int(version)
 
 
@@ -293,6 +442,9 @@ _SQLITE_INSERT_TRANSCRIPT = (
     "INSERT INTO transcript (conversation_id, seq, direction, message, at) VALUES (?, ?, ?, ?, ?)"
 )
 _SQLITE_INSERT_DELIVERY = "INSERT INTO deliveries (key, at) VALUES (?, ?)"
+_SQLITE_INSERT_EVENT = (
+    "INSERT INTO outbox (webhook, event_id, event, created_at) VALUES (?, ?, ?, ?)"
+)
 _SQLITE_UPSERT_PAYLOAD = (
     "INSERT INTO payload_keys (key, payload, stored_at) VALUES (?, ?, ?)"
     " ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, stored_at = excluded.stored_at"
@@ -308,6 +460,7 @@ def save_turn_sqlite(
     now: datetime,
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
+    events: Sequence[OutboxEvent] | None = None,
 ) -> int:
     """``save_turn`` on SQLite, inside the caller's transaction like every operation."""
     dbapi = connection.connection.driver_connection
@@ -339,6 +492,12 @@ def save_turn_sqlite(
         stored_at = _sqlite_time(now)
         dbapi.executemany(
             _SQLITE_UPSERT_PAYLOAD, [(key, record, stored_at) for key, record in payloads.items()]
+        )
+    if events:
+        created_at = _sqlite_time(now)
+        dbapi.executemany(
+            _SQLITE_INSERT_EVENT,
+            [(event.webhook, event.event_id, event.event, created_at) for event in events],
         )
     return int(version)
 
@@ -400,6 +559,109 @@ def purge(
     payloads = connection.execute(_PURGE_PAYLOADS, {"before": payloads_before}).rowcount
     answered = connection.execute(_PURGE_DELIVERIES, {"before": deliveries_before}).rowcount
     return int(payloads or 0), int(answered or 0)
+
+
+def insert_events(connection: Connection, events: Sequence[OutboxEvent], now: datetime) -> None:
+    if not events:
+        return
+    connection.execute(
+        _INSERT_EVENT,
+        [
+            {
+                "webhook": event.webhook,
+                "event_id": event.event_id,
+                "event": event.event,
+                "created_at": now,
+            }
+            for event in events
+        ],
+    )
+
+
+def claim_events(
+    connection: Connection,
+    webhook: str,
+    claimer: str,
+    limit: int,
+    lease: float,
+    now: datetime,
+) -> list[ClaimedEvent]:
+    rows = connection.execute(
+        _CLAIM[connection.dialect.name],
+        {
+            "hook": webhook,
+            "me": claimer,
+            "limit": limit,
+            "now": now,
+            "lease": timedelta(seconds=lease),
+            "lease_at": now + timedelta(seconds=lease),
+        },
+    ).all()
+    # RETURNING comes in no promised order
+    return sorted(
+        (
+            ClaimedEvent(int(seq), webhook, event_id, event, int(attempts))
+            for seq, event_id, event, attempts in rows
+        ),
+        key=lambda claimed: claimed.seq,
+    )
+
+
+def mark_delivered(
+    connection: Connection, seqs: Sequence[int], claimer: str, now: datetime
+) -> None:
+    if seqs:
+        connection.execute(_DELIVERED, {"seqs": list(seqs), "me": claimer, "done": now})
+
+
+def mark_failed(
+    connection: Connection,
+    seqs: Sequence[int],
+    claimer: str,
+    error: str,
+    retry_in: float | None,
+    max_attempts: int,
+    now: datetime,
+) -> list[int]:
+    if not seqs:
+        return []
+    delay = timedelta(seconds=retry_in or 0.0)
+    rows = connection.execute(
+        _FAILED[connection.dialect.name],
+        {
+            "seqs": list(seqs),
+            "me": claimer,
+            "error": error,
+            "give_up": 1 if retry_in is None else 0,
+            "max_attempts": max_attempts,
+            "done": now,
+            "now": now,
+            "retry": delay,
+            "retry_at": now + delay,
+        },
+    ).all()
+    return sorted(int(seq) for seq, status in rows if status == "failed")
+
+
+def release_claims(connection: Connection, claimer: str | None) -> None:
+    if claimer is None:
+        connection.execute(_RELEASE_ALL)
+    else:
+        connection.execute(_RELEASE, {"me": claimer})
+
+
+def purge_events(
+    connection: Connection, delivered_before: datetime, failed_before: datetime
+) -> int:
+    """Delete delivered rows older than, and given-up or stranded rows older than, the times."""
+    deleted = connection.execute(_PURGE_DELIVERED, {"before": delivered_before}).rowcount
+    deleted += connection.execute(_PURGE_FAILED, {"before": failed_before}).rowcount
+    deleted += connection.execute(_PURGE_STRANDED, {"before": failed_before}).rowcount
+    return int(deleted or 0)
+
+
+def count_events(connection: Connection) -> dict[EventStatus, int]:
+    return {status: int(count) for status, count in connection.execute(_COUNT_EVENTS).all()}
 
 
 def put_bot(connection: Connection, bot_id: str, bot_json: str, now: datetime) -> None:

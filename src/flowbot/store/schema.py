@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -29,6 +30,7 @@ __all__ = [
     "conversations",
     "deliveries",
     "metadata",
+    "outbox",
     "payload_keys",
     "transcript",
 ]
@@ -126,4 +128,33 @@ bots = Table(
     Column("bot_id", String(100), primary_key=True),
     Column("bot", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Webhook events waiting to be sent, or sent (flowbot.events): one row per
+# event per webhook that wants it, written in the transaction of the turn that
+# emitted it, so it exists if and only if the turn was saved. `webhook` is the
+# webhook's URL; `event` the event's JSON object, sent as it is; `event_id` its
+# id, the same in every attempt. A relay claims rows for a lease
+# (`claimed_by`, `claimed_until`); `next_attempt_at` holds a failed batch back
+# until its retry. Delivered rows are purged after OUTBOX_DELIVERED_HOURS,
+# failed (and never-claimed) ones after OUTBOX_FAILED_DAYS.
+outbox = Table(
+    "outbox",
+    metadata,
+    # INTEGER PRIMARY KEY on SQLite (the rowid), BIGSERIAL on PostgreSQL
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("webhook", String, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(9), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("claimed_by", String, nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    # when it was delivered or given up
+    Column("done_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_outbox_claim", "webhook", "status", "seq"),
+    Index("ix_outbox_done", "status", "done_at"),
 )

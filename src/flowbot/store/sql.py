@@ -27,6 +27,13 @@ PostgreSQL
     processes may share one database: migrations take an advisory lock, and
     concurrent turns of one conversation meet the version check.
 
+Webhook events
+    The ``outbox`` table (``flowbot.events``): a turn's events are one more
+    executemany INSERT in its transaction. Relays claim rows for a lease —
+    ``FOR UPDATE SKIP LOCKED`` and the database's clock on PostgreSQL; on
+    SQLite, one process per file, ``start()`` drops the claims it finds (a
+    dead process's).
+
 Migrations
     ``start()`` runs Alembic ``upgrade head`` (the scripts ship inside the
     package, in ``flowbot/store/migrations``), so running it again or from
@@ -46,7 +53,7 @@ Migrations
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -57,8 +64,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from flowbot.store import operations
 from flowbot.store.base import (
+    ClaimedEvent,
     Conversation,
     ConversationExistsError,
+    EventStatus,
+    OutboxEvent,
     StoredBot,
     TranscriptEntry,
     dump_json,
@@ -117,6 +127,9 @@ class SQLStore:
         runner = self._create_runner()
         try:
             await runner.write(operations.upgrade_to_head, self.schema)
+            if self.backend == "sqlite":
+                # One process per SQLite file: a claim found now is a dead process's.
+                await runner.write(operations.release_claims, None)
         except BaseException:
             await runner.close()
             raise
@@ -168,6 +181,7 @@ class SQLStore:
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         # Serialise first: a value that is not JSON fails with nothing written.
         state_json = dump_json(state)
@@ -181,6 +195,7 @@ class SQLStore:
             utc_now(),
             payloads,
             delivery,
+            events,
         )
 
     async def save_first_turn(
@@ -191,6 +206,7 @@ class SQLStore:
         *,
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
+        events: Sequence[OutboxEvent] | None = None,
     ) -> int:
         state_json = dump_json(state)
         lines = [encode_entry(entry) for entry in entries]
@@ -203,6 +219,7 @@ class SQLStore:
                 utc_now(),
                 payloads,
                 delivery,
+                events,
             )
         except IntegrityError as error:
             raise ConversationExistsError.for_user(
@@ -242,6 +259,49 @@ class SQLStore:
 
     async def list_bots(self) -> list[StoredBot]:
         return await self.runner.read(operations.list_bots)
+
+    async def add_events(self, events: Sequence[OutboxEvent]) -> None:
+        if events:
+            await self.runner.write(operations.insert_events, list(events), utc_now())
+
+    async def claim_events(
+        self, webhook: str, claimer: str, limit: int, lease: float
+    ) -> list[ClaimedEvent]:
+        if limit <= 0:
+            return []
+        return await self.runner.write(
+            operations.claim_events, webhook, claimer, limit, lease, utc_now()
+        )
+
+    async def mark_delivered(self, seqs: Sequence[int], claimer: str) -> None:
+        await self.runner.write(operations.mark_delivered, list(seqs), claimer, utc_now())
+
+    async def mark_failed(
+        self,
+        seqs: Sequence[int],
+        claimer: str,
+        error: str,
+        retry_in: float | None,
+        max_attempts: int,
+    ) -> list[int]:
+        return await self.runner.write(
+            operations.mark_failed,
+            list(seqs),
+            claimer,
+            error,
+            retry_in,
+            max_attempts,
+            utc_now(),
+        )
+
+    async def release_claims(self, claimer: str | None) -> None:
+        await self.runner.write(operations.release_claims, claimer)
+
+    async def purge_events(self, delivered_before: datetime, failed_before: datetime) -> None:
+        await self.runner.write(operations.purge_events, delivered_before, failed_before)
+
+    async def count_events(self) -> dict[EventStatus, int]:
+        return await self.runner.read(operations.count_events)
 
     def _create_runner(self) -> Runner:
         if self.backend == "sqlite":
