@@ -1,16 +1,13 @@
-"""The contracts on one process's backends (and that MemoryLocks stays as fast as KeyedLocks)."""
+"""The contracts on one process's backends."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 from flowbot.coordination import MemoryHub, MemoryLocks
-from flowbot.server.locks import KeyedLocks
 
 from .contract import HubContract, Leftovers, LocksContract, MakeHub, MakeLocks
 
@@ -76,23 +73,6 @@ class TestMemoryHub(HubContract):
     @pytest.fixture
     def subscriber_connections(self) -> None:
         return None
-
-
-async def test_memory_locks_cost_no_more_than_keyed_locks() -> None:
-    # on every turn's path: the Held handle must not make it slower (about 2 µs
-    # a hold either way; the bound is loose for a busy machine)
-    async def run(locks: Any, rounds: int = 10_000) -> float:
-        started = time.perf_counter()
-        for n in range(rounds):
-            async with locks.hold(f"k{n % 50}"):
-                pass
-        return time.perf_counter() - started
-
-    ours, theirs = [], []
-    for _ in range(7):  # interleaved: a burst of load hits both
-        ours.append(await run(MemoryLocks()))
-        theirs.append(await run(KeyedLocks()))
-    assert min(ours) < min(theirs) * 1.5, (min(ours), min(theirs))
 
 
 async def test_memory_locks_under_contention_keep_arrival_order() -> None:

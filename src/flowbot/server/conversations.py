@@ -34,6 +34,7 @@ from typing import Any
 from flowbot.channels import Rendered
 from flowbot.channels.clicks import decode_record, resolved
 from flowbot.channels.fitting import constant_time_equal
+from flowbot.coordination import ConversationLocks, MemoryLocks
 from flowbot.engine import ConversationState, InboundMessage, Ports, Program, TurnResult, run_turn
 from flowbot.engine.messages import GotoTarget
 from flowbot.events import Event, EventDispatcher
@@ -41,7 +42,6 @@ from flowbot.server.bots import BotRegistry
 from flowbot.server.cache import Cached, ConversationCache, UserKey
 from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, TooMany, Unavailable
 from flowbot.server.limits import RateLimiter
-from flowbot.server.locks import KeyedLocks
 from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
     ConflictError,
@@ -136,7 +136,8 @@ class ConversationService:
         self.open_rate = open_rate
         # told of every saved turn (the agents' live view of handoffs)
         self.turn_listeners: list[Callable[[Conversation, InboundMessage, TurnResult], None]] = []
-        self.locks = KeyedLocks()
+        # one process: its own lock table (flowbot.coordination.locks)
+        self.locks: ConversationLocks = MemoryLocks()
         self._cache = ConversationCache(cache_size)
         # (conversation id, web messageId) → the rendering already answered
         self._replays: OrderedDict[tuple[str, str], Rendered] = OrderedDict()

@@ -1,9 +1,8 @@
 """One process's locks: an asyncio lock per key, dropped when nobody holds or waits on it.
 
-The same semantics as `flowbot.server.locks.KeyedLocks` (one holder per key,
-in arrival order: asyncio's lock hands itself to the oldest waiter, and a
-newcomer does not overtake waiters), with the `Held` handle of the
-`ConversationLocks` interface. It is on every turn's path, so the context
+One holder per key, in arrival order (asyncio's lock hands itself to the
+oldest waiter, and a newcomer does not overtake waiters), with the `Held`
+handle of the `ConversationLocks` interface. It is on every turn's path, so the context
 manager is written by hand and returns itself as the handle: a lock of one
 process is never lost.
 """
