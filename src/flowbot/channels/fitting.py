@@ -117,6 +117,32 @@ class MessageRenderer(ABC):
                 made.append(shown)
         return made
 
+    def _title_and_description(
+        self, index: int, where: str, title: str, body: str
+    ) -> dict[str, Any]:
+        """A card's `title` and `description`, each cut to the row's limit; empty ones left out."""
+        made: dict[str, Any] = {}
+        if title:
+            made["title"] = self.notes.cut(
+                title, self.caps.card_title_chars, index, f"{where}.title"
+            )
+        if body:
+            made["description"] = self.notes.cut(
+                body, self.caps.card_body_chars, index, f"{where}.description"
+            )
+        return made
+
+    def _media_uri(
+        self, index: int, reply: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], str] | None:
+        """A media message's media object and its URI; None (noted) when it has none."""
+        media = reply.get("media")
+        uri = media.get("uri") if isinstance(media, Mapping) else None
+        if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
+            self.notes.add(index, "media", "no media uri: dropped")
+            return None
+        return media, uri
+
     def _web_image(
         self, index: int, card: Mapping[str, Any], where: str, platform: str
     ) -> str | None:

@@ -153,15 +153,7 @@ class Renderer(MessageRenderer):
     ) -> dict[str, Any]:
         where = f"cards[{c}]"
         title, body = _card_texts(card)
-        made: dict[str, Any] = {}
-        if title:
-            made["title"] = self.notes.cut(
-                title, self.caps.card_title_chars, index, f"{where}.title"
-            )
-        if body:
-            made["description"] = self.notes.cut(
-                body, self.caps.card_body_chars, index, f"{where}.description"
-            )
+        made = self._title_and_description(index, where, title, body)
         thumbnail: dict[str, Any] = {"imageUrl": image}
         link = self._card_link(index, card, where)
         if link:
@@ -219,11 +211,10 @@ class Renderer(MessageRenderer):
     # --- media and locations ---
 
     def _media(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        media = reply.get("media")
-        uri = media.get("uri") if isinstance(media, Mapping) else None
-        if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
-            self.notes.add(index, "media", "no media uri: dropped")
+        found = self._media_uri(index, reply)
+        if found is None:
             return []
+        media, uri = found
         if scheme_of(uri) not in WEB_SCHEMES:
             self.notes.add(index, "media.uri", "Kakao needs an http(s) media URL: dropped")
             return []

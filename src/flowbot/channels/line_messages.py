@@ -220,11 +220,10 @@ class Renderer(MessageRenderer):
     # --- media and locations ---
 
     def _media(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        media = reply.get("media")
-        uri = media.get("uri") if isinstance(media, Mapping) else None
-        if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
-            self.notes.add(index, "media", "no media uri: dropped")
+        found = self._media_uri(index, reply)
+        if found is None:
             return []
+        media, uri = found
         kind = media.get("contentType", "image")
         if (
             kind in self.caps.media_types

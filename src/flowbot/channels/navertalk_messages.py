@@ -134,16 +134,8 @@ class Renderer(MessageRenderer):
             assert image is not None
             self.notes.add(index, where, "a card of an image alone sent as an image")
             return None, [_image(image)]
-        composite: dict[str, Any] = {}
-        if title:
-            composite["title"] = self.notes.cut(
-                title, self.caps.card_title_chars, index, f"{where}.title"
-            )
-        if body:
-            composite["description"] = self.notes.cut(
-                body, self.caps.card_body_chars, index, f"{where}.description"
-            )
-        elif not title:
+        composite = self._title_and_description(index, where, title, body)
+        if not body and not title:
             composite["description"] = EMPTY_TEXT  # an image and buttons need a text beside
         if image:
             composite["image"] = {"imageUrl": image}
@@ -170,11 +162,10 @@ class Renderer(MessageRenderer):
     # --- media and locations ---
 
     def _media(self, index: int, reply: Mapping[str, Any]) -> list[dict[str, Any]]:
-        media = reply.get("media")
-        uri = media.get("uri") if isinstance(media, Mapping) else None
-        if not isinstance(media, Mapping) or not isinstance(uri, str) or not uri:
-            self.notes.add(index, "media", "no media uri: dropped")
+        found = self._media_uri(index, reply)
+        if found is None:
             return []
+        media, uri = found
         kind = media.get("contentType", "image")
         if not isinstance(kind, str) or kind not in self.caps.media_types:
             # TalkTalk links a URL in a text
