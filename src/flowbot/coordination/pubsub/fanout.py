@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flowbot.coordination.pubsub.base import Event, Subscription
+import asyncio
 
-__all__ = ["Fanout"]
+from flowbot.coordination.pubsub.base import Event, HubClosedError, Subscription
+
+__all__ = ["Fanout", "RemoteHubBase"]
 
 
 class Fanout:
@@ -62,3 +64,36 @@ class Fanout:
                 subscription.end()
         self._topics.clear()
         self.streams = 0
+
+
+class RemoteHubBase:
+    """What the Redis and PostgreSQL hubs share: the local fan-out and the
+    subscriptions waiting for the backend's confirmation, by channel."""
+
+    _fanout: Fanout
+    _waiting: dict[str, list[asyncio.Future[None]]]
+
+    def subscribers(self, topic: str) -> int:
+        return self._fanout.subscribers(topic)
+
+    @property
+    def streams(self) -> int:
+        return self._fanout.streams
+
+    def topics(self) -> list[str]:
+        """Topics this process subscribes to."""
+        return self._fanout.topics()
+
+    def _wait_for(self, channel: str) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(channel, []).append(future)
+        return future
+
+    def _close_fanout(self) -> None:
+        """End every waiting and every open subscription: the hub is closed."""
+        for futures in self._waiting.values():
+            for future in futures:
+                if not future.done():
+                    future.set_exception(HubClosedError("the hub was closed"))
+        self._waiting.clear()
+        self._fanout.close()

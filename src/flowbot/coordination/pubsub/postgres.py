@@ -41,7 +41,7 @@ from flowbot.coordination.pubsub.base import (
     HubClosedError,
     Subscription,
 )
-from flowbot.coordination.pubsub.fanout import Fanout
+from flowbot.coordination.pubsub.fanout import Fanout, RemoteHubBase
 
 __all__ = ["MAX_PAYLOAD_BYTES", "PostgresHub"]
 
@@ -54,7 +54,7 @@ _PIECES_KEPT = 30.0  # seconds an incomplete event waits for its other pieces
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
-class PostgresHub:
+class PostgresHub(RemoteHubBase):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -127,39 +127,19 @@ class PostgresHub:
                     del self._channels[channel]
                     self._changed.set()
 
-    def subscribers(self, topic: str) -> int:
-        return self._fanout.subscribers(topic)
-
-    @property
-    def streams(self) -> int:
-        return self._fanout.streams
-
-    def topics(self) -> list[str]:
-        return self._fanout.topics()
-
     async def close(self) -> None:
         self._closed = True
         owner, self._owner = self._owner, None
         if owner is not None:
             owner.cancel()
             await asyncio.gather(owner, return_exceptions=True)
-        for futures in self._waiting.values():
-            for future in futures:
-                if not future.done():
-                    future.set_exception(HubClosedError("the hub was closed"))
-        self._waiting.clear()
-        self._fanout.close()
+        self._close_fanout()
 
     # --- the listening connection ---------------------------------------------
 
     def _start(self) -> None:
         if self._owner is None:
             self._owner = asyncio.get_running_loop().create_task(self._run())
-
-    def _wait_for(self, channel: str) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(channel, []).append(future)
-        return future
 
     async def _connect(self) -> Any:
         raw = await self.engine.raw_connection()

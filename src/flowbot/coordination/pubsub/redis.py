@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 
 from flowbot.coordination.cancelling import cancel_requests, stop_if_cancelled
 from flowbot.coordination.pubsub.base import Event, HubClosedError, Subscription
-from flowbot.coordination.pubsub.fanout import Fanout
+from flowbot.coordination.pubsub.fanout import Fanout, RemoteHubBase
 
 __all__ = ["RedisHub"]
 
@@ -46,7 +46,7 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else str(value)
 
 
-class RedisHub:
+class RedisHub(RemoteHubBase):
     def __init__(
         self,
         client: Redis,
@@ -106,29 +106,13 @@ class RedisHub:
                 self._confirmed.discard(channel)
                 await self._send("unsubscribe", channel)
 
-    def subscribers(self, topic: str) -> int:
-        return self._fanout.subscribers(topic)
-
-    @property
-    def streams(self) -> int:
-        return self._fanout.streams
-
-    def topics(self) -> list[str]:
-        """Topics this process subscribes to."""
-        return self._fanout.topics()
-
     async def close(self) -> None:
         self._closed = True
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
-        for futures in self._waiting.values():
-            for future in futures:
-                if not future.done():
-                    future.set_exception(HubClosedError("the hub was closed"))
-        self._waiting.clear()
-        self._fanout.close()
+        self._close_fanout()
         await self._listener.aclose(close_connection_pool=True)
 
     # --- the connection -------------------------------------------------------
@@ -136,11 +120,6 @@ class RedisHub:
     def _start(self) -> None:
         if self._reader is None:
             self._reader = asyncio.get_running_loop().create_task(self._run())
-
-    def _wait_for(self, channel: str) -> asyncio.Future[None]:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(channel, []).append(future)
-        return future
 
     async def _send(self, command: str, channel: str) -> None:
         """(Un)subscribe on the current connection; with none, the next one does it."""
