@@ -28,6 +28,7 @@ def test_the_examples_folder_holds_the_three_bots() -> None:
         "back-navigation.yaml",
         "flow-navigation",
         "pokemon.yaml",
+        "shop-nlu.yaml",
     ]
 
 

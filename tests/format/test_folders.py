@@ -48,6 +48,7 @@ def test_examples_is_a_folder_of_three_bots() -> None:
         EXAMPLES / "back-navigation.yaml",
         EXAMPLES / "flow-navigation",
         EXAMPLES / "pokemon.yaml",
+        EXAMPLES / "shop-nlu.yaml",  # its shop-nlu.eval.yaml is an evaluation set, not a bot
     ]
     assert bots_in(EXAMPLES / "flow-navigation") is None
 

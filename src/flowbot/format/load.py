@@ -55,6 +55,8 @@ logger = logging.getLogger("flowbot.format")
 BOT_FILE_NAMES = ("bot.json", "bot.yaml", "bot.yml")
 # conversation tests (`flowbot test`), which often sit next to the bots they test
 CONVERSATION_TEST_SUFFIXES = (".test.yaml", ".test.yml")
+# `flowbot nlp eval` data sets next to a bot (docs/nlp.md): not bots either
+EVALUATION_SUFFIXES = (".eval.yaml", ".eval.yml")
 _SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -120,7 +122,7 @@ def _documents(folder: Path) -> list[Path]:
         for path in folder.iterdir()
         if path.is_file()
         and path.suffix.lower() in _SUFFIXES
-        and not path.name.lower().endswith(CONVERSATION_TEST_SUFFIXES)
+        and not path.name.lower().endswith(CONVERSATION_TEST_SUFFIXES + EVALUATION_SUFFIXES)
     )
 
 

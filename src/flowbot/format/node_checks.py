@@ -308,15 +308,33 @@ def check_edges(edges: list[Any], node_ids: dict[str, int], report: Reporter) ->
                 report.error(join_path(path, exc.path), exc.message)
 
 
+def _check_nlp(data: Any, report: Reporter) -> bool:
+    """Check a local engine's data (flowbot.nlp.spec); False for a cloud engine (unsupported)."""
+    from flowbot.nlp.spec import is_local, parse_spec
+
+    if not is_local(data):
+        return False
+    for issue in parse_spec(data)[1]:
+        (report.error if issue.severity == "error" else report.warning)(issue.path, issue.message)
+    return True
+
+
 def check_node(
     node: dict[str, Any], node_ids: dict[str, int], report: Reporter, index: BotIndex
 ) -> None:
     kind = node.get("type")
-    if kind in UNSUPPORTED_NODE_TYPES:
+    if kind == "nlp" and _check_nlp(node.get("data"), report):
+        pass
+    elif kind in UNSUPPORTED_NODE_TYPES:
         # in CLOSER's guide: the bot loads, and a turn that reaches the node fails
+        message = unsupported_node_message(kind)
+        if kind == "nlp":
+            from flowbot.nlp.spec import cloud_engine_message
+
+            message = cloud_engine_message(node.get("data"))
         report.warning(
             "type",
-            f"{unsupported_node_message(kind)}: a turn that reaches it answers with the "
+            f"{message}: a turn that reaches it answers with the "
             "error system message (call the service from a fetch or sandbox node instead)",
         )
     elif kind not in NODE_TYPES:

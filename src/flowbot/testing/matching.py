@@ -115,6 +115,15 @@ def _params_differ(expected: dict[str, Any], got: dict[str, Any]) -> bool:
     return False
 
 
+def _subset(expected: Any, got: Any) -> bool:
+    """Whether every key of `expected` is in `got` with that value (mappings compared deeply)."""
+    if isinstance(expected, dict):
+        return isinstance(got, Mapping) and all(
+            key in got and _subset(value, got[key]) for key, value in expected.items()
+        )
+    return bool(expected == got)
+
+
 def _navigation(navigation: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if navigation is None:
         return None
@@ -128,8 +137,12 @@ def check_expect(
     navigation: Mapping[str, Any] | None,
     params: dict[str, Any],
     error: str | None,
+    nlp: Mapping[str, Any] | None = None,
 ) -> list[Mismatch]:
-    """Every failed check of one step, in the order of the test file's keys."""
+    """Every failed check of one step, in the order of the test file's keys.
+
+    `nlp` is the result of the turn's last nlp node (None: the turn ran none).
+    """
     found: list[Mismatch] = []
     if expect.replies is not None:
         same = len(expect.replies) == len(replies) and all(
@@ -162,6 +175,9 @@ def check_expect(
         labels = [str(reply.get("label", "")) for reply in quick_replies]
         if labels != expect.quick_replies:
             found.append(Mismatch("quickReplies", expect.quick_replies, labels))
+    if expect.nlp is not None and not _subset(expect.nlp, nlp):
+        shown = {key: (nlp or {}).get(key) for key in expect.nlp}
+        found.append(Mismatch("nlp", expect.nlp, shown if nlp is not None else None))
     if expect.error is None and error is not None:
         found.append(Mismatch("error", None, error))
     elif expect.error is not None and (error is None or expect.error not in error):

@@ -120,9 +120,18 @@ async def run_case(
             conversation.navigation,
             conversation.params,
             result.error,
+            _last_nlp(result),
         )
         if mismatches:
             return StepFailure(number, step, mismatches)
+    return None
+
+
+def _last_nlp(result: TurnResult) -> Any:
+    """The result of the turn's last nlp node (its trace detail), or None."""
+    for step in reversed(result.trace):
+        if step.type == "nlp" and isinstance(step.data, dict):
+            return step.data.get("nlp")
     return None
 
 

@@ -32,6 +32,7 @@ one user event and checks what came back::
               params: {partner: Charmander}        # subset match; null = key absent
               error: null             # the default: the turn must not fail;
                                       # a string: the turn's error contains it
+              nlp: {intent: 주문}     # the turn's last nlp result (subset match)
 
 An `expect` key that is left out is not checked, except `error`, which
 defaults to "no error". Step numbers in messages count from 1.
@@ -125,6 +126,8 @@ class Expect(Strict):
     params: dict[str, Any] | None = None
     quick_replies: list[str] | None = Field(default=None, alias="quickReplies")
     error: str | None = None
+    # the last nlp node's result in the turn, subset match: {intent: 주문, slots: {count: "2"}}
+    nlp: dict[str, Any] | None = None
 
     @property
     def checks_navigation(self) -> bool:

@@ -11,6 +11,7 @@ from flowbot.engine.nodes.fetch import FetchHandler
 from flowbot.engine.nodes.flow import FlowHandler
 from flowbot.engine.nodes.keyboard import KeyboardHandler, render_quick_replies
 from flowbot.engine.nodes.manual import ManualHandler, UnknownHandler
+from flowbot.engine.nodes.nlp import NlpHandler
 from flowbot.engine.nodes.parameter import ParameterHandler
 from flowbot.engine.nodes.response import ResponseHandler
 from flowbot.engine.nodes.sandbox import SandboxHandler
@@ -44,6 +45,8 @@ HANDLERS: Final[dict[str, NodeHandler]] = {
     },
     # the node types of CLOSER's guide that flowbot loads but does not run
     **dict.fromkeys(UNSUPPORTED_NODE_TYPES, UnsupportedHandler()),
+    # nlp with the local engine runs (flowbot.nlp); a cloud engine fails as above
+    "nlp": NlpHandler(),
 }
 
 _UNKNOWN: Final = UnknownHandler()
