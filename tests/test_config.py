@@ -330,3 +330,43 @@ def test_bad_fetch_and_sandbox_settings(tmp_path: Path, table: str, message: str
     config.write_text('[bots.b]\npath = "bot.yaml"\n' + table)
     with pytest.raises(ConfigError, match=message):
         load_config(config, environ={})
+
+
+def test_redis_and_send_recovery_from_the_config_and_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "pokemon.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(
+        'database = "postgresql://bot@db/flowbot"\n'
+        'redis = "redis://cache:6379/2"\n'
+        'redis_prefix = "shop:"\n'
+        'recover_sends_after = "90s"\n'
+        '[bots.pokemon]\npath = "pokemon.yaml"\n'
+    )
+    settings = settings_from_targets([config], db="sqlite:///ignored.db", environ={})
+    assert (settings.redis, settings.redis_prefix) == ("redis://cache:6379/2", "shop:")
+    assert settings.recover_sends_after == 90.0
+    # the command line wins
+    overridden = settings_from_targets(
+        [config], db="x", redis="redis://127.0.0.1:6379/0", redis_prefix="other:", environ={}
+    )
+    assert (overridden.redis, overridden.redis_prefix) == ("redis://127.0.0.1:6379/0", "other:")
+    plain = settings_from_targets([tmp_path / "pokemon.yaml"], db="sqlite:///x.db", environ={})
+    assert (plain.redis, plain.redis_prefix, plain.recover_sends_after) == (None, "flowbot:", 60.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('redis = "localhost:6379"', "redis: expected a redis://"),
+        ('redis_prefix = ""', "redis_prefix: expected a key prefix"),
+        ('recover_sends_after = "soon"', "recover_sends_after: expected a duration"),
+    ],
+)
+def test_bad_redis_settings_are_named(tmp_path: Path, line: str, message: str) -> None:
+    (tmp_path / "pokemon.yaml").write_text("")
+    config = tmp_path / "flowbot.toml"
+    config.write_text(f'{line}\n[bots.pokemon]\npath = "pokemon.yaml"\n')
+    with pytest.raises(ConfigError, match=message):
+        settings_from_targets([config], db="sqlite:///x.db", environ={})
+    with pytest.raises(ConfigError, match="--redis"):
+        settings_from_targets([tmp_path / "pokemon.yaml"], db="x", redis="cache:6379", environ={})

@@ -1,4 +1,4 @@
-"""The `flowbot` command: validate · template · chat · test · serve.
+"""The `flowbot` command: validate · template · chat · test · serve · nlp eval.
 
 Each command is a thin wrapper: the work lives in the module that owns the
 concept, imported lazily so that `flowbot validate` does not pay for the
@@ -194,11 +194,61 @@ def serve(
         int, typer.Option(help="Port to bind (0: any free port).", min=0, max=65535)
     ] = 8000,
     db: Annotated[str, typer.Option(help="Database URL.")] = "sqlite:///flowbot.db",
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis URL, for several processes: conversation locks and live push "
+            "(docs/deploy.md)."
+        ),
+    ] = None,
+    redis_prefix: Annotated[
+        str | None, typer.Option(help="Prefix of flowbot's Redis keys (default flowbot:).")
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes sharing the port (more than 1: PostgreSQL or Redis).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
     """Serve bots: web chat widget, channel webhooks and the JSON API."""
     from flowbot.server.main import run_server
 
-    raise typer.Exit(run_server(targets, host=host, port=port, db=db))
+    raise typer.Exit(
+        run_server(
+            targets,
+            host=host,
+            port=port,
+            db=db,
+            redis=redis,
+            redis_prefix=redis_prefix,
+            workers=workers,
+        )
+    )
+
+
+nlp_app = typer.Typer(help="The local nlp engine: evaluate a bot's intents (docs/nlp.md).")
+app.add_typer(nlp_app, name="nlp")
+
+
+@nlp_app.command("eval")
+def nlp_eval(
+    bot: Annotated[Path, typer.Argument(help="A bot with an nlp node whose engine is local.")],
+    data: Annotated[Path, typer.Option("--data", help="The evaluation set (YAML).")],
+) -> None:
+    """Print accuracy, confusion, out-of-scope rejection, latency and load time."""
+    import sys
+
+    from flowbot.format import BotLoadError
+    from flowbot.nlp.evaluate import run_eval
+
+    try:
+        raise typer.Exit(run_eval(bot, data, sys.stdout))
+    except (BotLoadError, ValueError, OSError) as exc:
+        typer.echo(f"flowbot nlp eval: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

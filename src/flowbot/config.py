@@ -3,6 +3,10 @@
 A config file looks like::
 
     database = "sqlite:///flowbot.db"      # optional; else --db
+    redis = "redis://127.0.0.1:6379/0"     # optional; else --redis (docs/deploy.md)
+    redis_prefix = "flowbot:"              # the keys and channels flowbot uses in it
+    recover_sends_after = "60s"            # a messenger reply its process did not send
+                                           # (it died) goes out from another process then
     api_key = "${FLOWBOT_API_KEY}"         # enables the JSON API
     agent_key = "${FLOWBOT_AGENT_KEY}"     # optional: the agent console and handoff routes only
     access_log = true
@@ -78,6 +82,8 @@ EVENT_TYPES = (
     "bot.conversation.handoff_ended",
 )
 DEFAULT_DATABASE = "sqlite:///flowbot.db"
+DEFAULT_REDIS_PREFIX = "flowbot:"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 API_KEY_VARIABLE = "FLOWBOT_API_KEY"
 BOT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -126,6 +132,15 @@ class WebhookConfig:
 class Settings:
     bots: list[BotSource]
     database: str = DEFAULT_DATABASE
+    # Redis, for several server processes: conversation locks and live push
+    # (docs/deploy.md); None: PostgreSQL's advisory locks and LISTEN/NOTIFY on
+    # PostgreSQL, this process's memory otherwise.
+    redis: str | None = None
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
+    # Seconds after its turn when a Facebook or LINE reply that the turn's
+    # process did not mark sent (it died) is sent by another process
+    # (flowbot.server.sends); longer than a send's own retries take.
+    recover_sends_after: float = 60.0
     # None disables the JSON API (403 with a message saying how to enable it).
     api_key: str | None = None
     # Opens the agent console and the handoff routes only (the API key opens them too).
@@ -165,9 +180,30 @@ def bot_id_of(path: Path) -> str:
 
 
 def settings_from_targets(
-    targets: list[Path], *, db: str, environ: Mapping[str, str] | None = None
+    targets: list[Path],
+    *,
+    db: str,
+    redis: str | None = None,
+    redis_prefix: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Settings for `flowbot serve TARGETS…`: bot paths, or exactly one flowbot.toml."""
+    """Settings for `flowbot serve TARGETS…`: bot paths, or exactly one flowbot.toml.
+
+    `redis` and `redis_prefix` (the command line's) win over the config's.
+    """
+    settings = _settings_of_targets(targets, db=db, environ=environ)
+    if redis is not None:
+        if redis and not redis.startswith(REDIS_SCHEMES):
+            raise ConfigError(f"--redis {redis!r}: expected a redis:// (or rediss://, unix://) URL")
+        settings.redis = redis or None
+    if redis_prefix is not None:
+        settings.redis_prefix = _checked_prefix(redis_prefix, "--redis-prefix")
+    return settings
+
+
+def _settings_of_targets(
+    targets: list[Path], *, db: str, environ: Mapping[str, str] | None
+) -> Settings:
     env = os.environ if environ is None else environ
     if not targets:
         raise ConfigError("name at least one bot file or folder, or one flowbot.toml")
@@ -203,6 +239,9 @@ def load_config(
     base = path.parent
     known = {
         "database",
+        "redis",
+        "redis_prefix",
+        "recover_sends_after",
         "api_key",
         "agent_key",
         "access_log",
@@ -220,6 +259,12 @@ def load_config(
     database = data.get("database", default_database)
     if not isinstance(database, str) or not database:
         raise ConfigError(f"{path}: database: expected a database URL string")
+    redis = data.get("redis")
+    if redis is not None and (not isinstance(redis, str) or not redis.startswith(REDIS_SCHEMES)):
+        raise ConfigError(f"{path}: redis: expected a redis:// (or rediss://, unix://) URL")
+    redis_prefix = _checked_prefix(
+        data.get("redis_prefix", DEFAULT_REDIS_PREFIX), f"{path}: redis_prefix"
+    )
     api_key = data.get("api_key")
     if api_key is not None and not isinstance(api_key, str):
         raise ConfigError(f"{path}: api_key: expected a string")
@@ -232,6 +277,11 @@ def load_config(
     return Settings(
         bots=bots,
         database=_relative_sqlite(database, base),
+        redis=redis or None,
+        redis_prefix=redis_prefix,
+        recover_sends_after=_duration(
+            data.get("recover_sends_after", "60s"), f"{path}: recover_sends_after"
+        ),
         api_key=api_key or None,
         agent_key=agent_key or None,
         webhooks=_webhooks(data.get("webhooks"), path),
@@ -241,6 +291,12 @@ def load_config(
         sandbox_mode=_sandbox_mode(data.get("sandbox"), path),
         **_web(data.get("web"), path),
     )
+
+
+def _checked_prefix(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 100:
+        raise ConfigError(f"{where}: expected a key prefix of 1 to 100 characters")
+    return value
 
 
 def _bots(value: Any, base: Path, path: Path) -> list[BotSource]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -223,3 +224,54 @@ def test_tokens_never_reach_the_log(tmp_path: Path) -> None:
     assert "GET /channels/web/pokemon/conversations/" in logged  # the access log ran…
     assert "events?token=*** HTTP/1.1" in logged
     assert token not in logged and "not-the-token" not in logged  # …without the tokens
+
+
+def test_workers_need_a_database_or_redis_they_can_share(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = free_port()
+    code = run_server([POKEMON], host="127.0.0.1", port=port, db="sqlite:///never.db", workers=2)
+    assert code == 2
+    assert "--workers needs PostgreSQL" in capsys.readouterr().err
+    assert not (REPO / "never.db").exists()
+
+
+def test_two_workers_on_postgresql_share_one_port_and_stop_together(tmp_path: Path) -> None:
+    import asyncio
+
+    import asyncpg
+
+    schema = f"workers_{uuid.uuid4().hex[:10]}"
+    database = f"postgresql://postgres@127.0.0.1:5432/test?schema={schema}"
+    port = free_port()
+    try:
+        with flowbot_serve(
+            "examples/pokemon.yaml", "--db", database, "--workers", "2", port=port
+        ) as (process, base):
+            url = f"{base}/channels/web/pokemon/messages"
+            opened = httpx.post(url, json={"userKey": "ash"}).json()
+            token = opened["token"]
+            for _ in range(40):
+                # a new connection each time: the kernel hands them to either worker
+                answer = httpx.post(
+                    url,
+                    json={"userKey": "ash", **choose("Squirtle")},
+                    headers={"Authorization": f"Bearer {token}", "Connection": "close"},
+                )
+                assert answer.status_code == 200, answer.text
+            process.terminate()
+            assert process.wait(20) == 0
+            out = process.stdout.read() if process.stdout else ""
+        assert "2 workers (pids" in out
+        # each worker built its app and served on the shared port
+        assert out.count("flowbot serve: ready on") == 2
+    finally:
+
+        async def drop() -> None:
+            connection = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+            try:
+                await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            finally:
+                await connection.close()
+
+        asyncio.run(drop())

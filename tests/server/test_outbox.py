@@ -193,11 +193,11 @@ async def test_the_events_of_a_turn_are_in_the_outbox_iff_the_turn_committed(
     async with serve_asgi(settings, store=store, events=events) as client:
         user = Conversation(client, "atomic")
         failure.append(OSError("disk I/O error"))
-        assert (await user.post()).status_code == 500  # the first turn: nothing kept
+        assert (await user.post()).status_code == 503  # the first turn: nothing kept
         assert await store.count_events() == {}
         await user.send()
         failure.append(OSError("disk I/O error"))
-        assert (await user.post(**choose("Squirtle"))).status_code == 500
+        assert (await user.post(**choose("Squirtle"))).status_code == 503
         # a conflict at the very end: the turn runs again, its first events are gone
         failure.append(ConflictError("another process saved first"))
         await user.send(**choose("Squirtle"))

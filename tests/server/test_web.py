@@ -237,8 +237,9 @@ async def test_a_failed_save_leaves_the_stored_state_untouched(
         ).json()
         store.errors = (OSError("disk I/O error"),)
         failed = await user.post(**choose("Squirtle"))
-        assert failed.status_code == 500
-        assert failed.json() == {"error": "internal error; see the server log"}
+        # a storage error is an outage for the client: 503, try again (nothing was kept)
+        assert failed.status_code == 503
+        assert failed.json() == {"error": "the service is unavailable for a moment: try again"}
         after = (await client.get(f"/api/conversations/{user.conversation_id}", headers=API)).json()
         assert after == before
         # The conversation goes on from where it was: the click still works.
@@ -305,7 +306,7 @@ async def test_a_failed_first_turn_leaves_no_conversation_behind(
     async with serve_asgi(store=store) as client:
         store.errors = (OSError("disk I/O error"),)
         user = Conversation(client, "unlucky")
-        assert (await user.post()).status_code == 500
+        assert (await user.post()).status_code == 503
         # nothing is stored, so nobody can pick up a token for this userKey…
         assert await store.find_conversation("pokemon", "web", "unlucky") is None
         # …and the user's next request simply opens the conversation

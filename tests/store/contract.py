@@ -363,6 +363,22 @@ class StoreContract:
         assert texts(await store.transcript(created.id)) == ["hi"]
         assert await store.get_payload("never") is None
 
+    async def test_a_delivery_keeps_its_answer(self, store: Store) -> None:
+        conversation = new_conversation("pokemon", "web", "visitor", "t")
+        await store.save_first_turn(
+            conversation, sample_state(1), [said("hi")], delivery="web/c/m1", answer='{"a":1}'
+        )
+        await store.save_turn(conversation.id, sample_state(2), [], 1, delivery="web/c/m2")
+
+        assert await store.get_delivery("web/c/m1") == ('{"a":1}',)
+        assert await store.get_delivery("web/c/m2") == (None,)
+        assert await store.get_delivery("web/c/m3") is None
+        with pytest.raises(DeliveryAnsweredError):
+            await store.save_turn(
+                conversation.id, sample_state(3), [], 2, delivery="web/c/m1", answer='{"a":2}'
+            )
+        assert await store.get_delivery("web/c/m1") == ('{"a":1}',)
+
     async def test_a_conflicting_save_remembers_no_delivery(self, store: Store) -> None:
         created = await store.create_conversation("pokemon", "line", "U1", "t")
         await store.save_turn(created.id, sample_state(1), [], 0)
@@ -495,6 +511,27 @@ class StoreContract:
         assert await store.claim_events(HOOK, "relay-2", 10, 30.0) == []
         assert names(await store.claim_events(OTHER_HOOK, "relay-2", 10, 30.0)) == ["other"]
         assert await store.claim_events(HOOK, "relay-1", 0, 30.0) == []
+
+    async def test_a_row_its_writer_sends_waits_then_goes_to_a_relay(self, store: Store) -> None:
+        soon = datetime.now(UTC) + timedelta(seconds=0.3)
+        rows = [
+            OutboxEvent(HOOK, f"send-{name}", f'{{"id":"{name}"}}', not_before=soon)
+            for name in ("sent", "stranded")
+        ]
+        conversation = await store.create_conversation("pokemon", "line", "U1", "t")
+        await store.save_turn(conversation.id, sample_state(1), [], 0, events=rows[:1])
+        await store.add_events(rows[1:])
+
+        assert await store.claim_events(HOOK, "relay", 10, 30.0) == []
+        await store.mark_sent(["send-sent"])
+        await asyncio.sleep(0.4)
+
+        claimed = await store.claim_events(HOOK, "relay", 10, 30.0)
+        assert [event.event_id for event in claimed] == ["send-stranded"]
+        await store.mark_sent(["send-stranded"])  # the relay has it: left to the relay
+        assert (await store.count_events()).get("delivered") == 1
+        await store.mark_delivered([claimed[0].seq], "relay")
+        assert (await store.count_events()).get("delivered") == 2
 
     async def test_a_claim_holds_until_its_lease_runs_out(self, store: Store) -> None:
         await store.add_events([outbox_event("a"), outbox_event("b")])

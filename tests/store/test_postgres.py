@@ -75,7 +75,7 @@ async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
         "bots",
         "outbox",
     }
-    assert version == "0004"
+    assert version == "0005"
 
 
 async def test_ping_is_false_when_the_server_does_not_answer() -> None:

@@ -61,7 +61,7 @@ async def test_start_migrates_to_head_with_wal(database: Path) -> None:
 
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"conversations", "transcript", "payload_keys", "deliveries", "bots", "outbox"} <= tables
 

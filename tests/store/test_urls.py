@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from flowbot.store import MemoryStore, SQLStore, database_url, open_store
+from flowbot.store.urls import split_schema
 
 
 @pytest.mark.parametrize(
@@ -38,3 +39,16 @@ def test_open_store_picks_the_store() -> None:
     assert isinstance(open_store("memory://"), MemoryStore)
     assert isinstance(open_store("sqlite:///flowbot.db"), SQLStore)
     assert isinstance(open_store("postgresql://bot@db/flowbot"), SQLStore)
+
+
+def test_a_postgresql_url_names_its_schema() -> None:
+    store = open_store("postgresql://bot@db:5432/flowbot?schema=tenant_1&ssl=prefer")
+    assert isinstance(store, SQLStore)
+    assert store.schema == "tenant_1"
+    assert "schema" not in store.url.query and store.url.query["ssl"] == "prefer"
+    assert split_schema("postgresql://bot@db/flowbot") == (None, "postgresql://bot@db/flowbot")
+
+
+def test_a_schema_on_sqlite_is_refused() -> None:
+    with pytest.raises(ValueError, match="schema"):
+        open_store("sqlite:///flowbot.db?schema=x")

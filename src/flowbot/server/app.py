@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from flowbot.channels import ChannelSettings
+from flowbot.channels import CHANNELS, ChannelSettings
 from flowbot.config import Settings
 from flowbot.delivery import ConversationQueues, Transport
 from flowbot.engine import Ports
@@ -25,6 +27,7 @@ from flowbot.events import EventDispatcher
 from flowbot.integrations.wiring import world_ports
 from flowbot.server.agents import agent_routes
 from flowbot.server.api import api_routes
+from flowbot.server.backends import Backends, open_backends
 from flowbot.server.bots import BotRegistry
 from flowbot.server.channel_routes import channel_routes
 from flowbot.server.context import STATIC_DIR, ServerContext
@@ -35,6 +38,7 @@ from flowbot.server.media import media_routes
 from flowbot.server.messages import MessagesEndpoint
 from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
+from flowbot.server.sends import SendRelay
 from flowbot.server.web import web_routes
 from flowbot.store import Store, open_store, purge_expired
 
@@ -98,6 +102,7 @@ def create_app(
     platform_transport: httpx.AsyncBaseTransport | None = None,
     static_dir: Path = STATIC_DIR,
     ping_interval: float = 15.0,
+    backends: Backends | None = None,
 ) -> FlowbotApp:
     """Build the app: loads and compiles every bot now (raises `BotLoadError`).
 
@@ -105,14 +110,17 @@ def create_app(
     started and closed by the app's lifespan, as are the webhook events' relay
     (only when webhooks are configured) and the one HTTP client every platform
     API is called through
-    (`platform_transport` replaces its transport, e.g. in tests).
+    (`platform_transport` replaces its transport, e.g. in tests). The
+    conversation locks and the push hub come from `settings.redis` and the
+    database (`flowbot.server.backends`) unless `backends` are given.
     """
     bots = BotRegistry.load(settings.bots)
     store = store if store is not None else open_store(settings.database)
     events = events or EventDispatcher(settings.webhooks, transport=events_transport)
     # the webhook events' outbox is the store's; the relay starts with the store
     events.bind(store)
-    hub = PushHub()
+    backends = backends if backends is not None else open_backends(settings)
+    hub = PushHub(backends.hub)
     client = httpx.AsyncClient(
         timeout=PLATFORM_TIMEOUT, transport=platform_transport or platform_http_transport()
     )
@@ -131,6 +139,20 @@ def create_app(
         token_ttl=settings.web_token_ttl,
         message_params={bot.bot_id: frozenset(bot.message_params) for bot in settings.bots},
         open_rate=RateLimiter(*settings.web_open_rate) if settings.web_open_rate else None,
+        locks=backends.locks,
+        shared=backends.shared,
+        recover_sends_after=settings.recover_sends_after,
+    )
+    # the Facebook and LINE replies another process left unsent (flowbot.server.sends)
+    sends = SendRelay(
+        store,
+        outbound,
+        [
+            (bot_id, name)
+            for (bot_id, name) in channel_settings
+            if name in CHANNELS and not CHANNELS[name].capabilities.sync_reply
+        ],
+        poll_interval=min(5.0, settings.recover_sends_after / 4),
     )
     ctx = ServerContext(
         settings=settings,
@@ -173,9 +195,15 @@ def create_app(
             raise
         # after the store: the relay reads its outbox (and only with webhooks configured)
         await events.start()
+        await sends.start()
         purging = asyncio.create_task(purge_now_and_then())
         ctx.ready = True
-        logger.info("flowbot ready: %d bot(s): %s", len(bots), ", ".join(bots.ids()))
+        logger.info(
+            "flowbot ready: %d bot(s): %s (%s)",
+            len(bots),
+            ", ".join(bots.ids()),
+            backends.described,
+        )
         try:
             yield
         finally:
@@ -183,24 +211,38 @@ def create_app(
             purging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purging
+            await sends.close()
             # the turns already acknowledged to a platform still run and send
             await queues.close(timeout=10.0)
             await client.aclose()
             await events.close()
+            await hub.close()
+            await backends.locks.close()
+            await backends.close_connections()
             await store.close()
 
     async def healthz(request: Request) -> Response:
+        """200 when every dependency answers; 503 naming the one that does not."""
         try:
             database = ctx.ready and await store.ping()
         except Exception as error:  # a dead database is an answer here, not a crash
             logger.warning("health check: the database does not answer: %s", error)
             database = False
-        ok = bool(database) and len(bots) > 0
-        body = {
-            "status": "ok" if ok else "unavailable",
+        body: dict[str, Any] = {
+            "status": "ok",
             "bots": bots.ids(),
             "database": "ok" if database else "unavailable",
         }
+        ok = bool(database) and len(bots) > 0
+        redis = await backends.redis_health()
+        if redis is not None:
+            body["redis"] = redis
+            # with PostgreSQL behind it, the locks go on without Redis: degraded, not down
+            if redis != "ok" and not backends.degraded:
+                ok = False
+            if backends.degraded:
+                body["locks"] = "postgresql (Redis is away)"
+        body["status"] = "ok" if ok else "unavailable"
         return JSONResponse(body, status_code=200 if ok else 503)
 
     async def index(request: Request) -> Response:
@@ -208,6 +250,15 @@ def create_app(
         return HTMLResponse(
             "<!doctype html><meta charset='utf-8'><title>flowbot</title>"
             f"<h1>flowbot</h1><ul>{links}</ul><p><a href='/api/docs'>API</a></p>"
+        )
+
+    async def dependency_down(request: Request, error: Exception) -> Response:
+        # the database or Redis does not answer: a moment's outage, not a bug
+        logger.warning("%s %s: a dependency is down: %r", request.method, request.url.path, error)
+        return JSONResponse(
+            {"error": "the service is unavailable for a moment: try again"},
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     async def server_error(request: Request, error: Exception) -> Response:
@@ -228,7 +279,11 @@ def create_app(
             *api_routes(ctx),
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: server_error},
+        exception_handlers={
+            SQLAlchemyError: dependency_down,
+            RedisError: dependency_down,
+            Exception: server_error,
+        },
     )
     app.state.flowbot = ctx
     return app

@@ -132,6 +132,7 @@ def _queue_turn(
         durable_delivery=True,
         trusted=True,
         click_key=event.click_key,
+        durable_send=True,
     )
     render = ctx.outbound.renderer(bot_id, name, event.user_key, reply_token=event.reply_token)
 
@@ -141,5 +142,11 @@ def _queue_turn(
             return
         what = f"conversation {turn.conversation.id}"
         await ctx.outbound.deliver(bot_id, name, turn.rendered, what)
+        if turn.send_id is not None:
+            # sent (or refused by the platform, which a resend would not change)
+            try:
+                await ctx.store.mark_sent([turn.send_id])
+            except Exception as error:  # the store is away: a relay sends it again later
+                logger.warning("%s: send not marked done: %r", what, error)
 
     ctx.outbound.queues.submit(lock_key((bot_id, name, event.user_key)), turn_and_send)

@@ -4,9 +4,10 @@
 
 1. take the conversation's lock (one turn at a time per conversation, in
    arrival order), find or create the conversation;
-2. answer a delivery the platform sent before once only: the web channel's
-   `messageId` from this process's memory (with the first answer), a
-   Facebook `mid` or LINE `webhookEventId` from the store;
+2. answer a delivery the platform sent before once only: a Facebook `mid` or
+   LINE `webhookEventId` from the store; the web channel's `messageId` with
+   the first answer's body, from this process's memory when it is the only
+   one, else from the store (where the turn saved it with its answer);
 3. resolve a stored payload key of a click (LINE's 300-character `data`);
 4. run the engine, let the channel render the replies, and `store.save_turn`
    the state, the transcript, the payload keys the rendering refers to, the
@@ -16,25 +17,36 @@
    only if its turn does;
 5. wake the events' relay; the caller delivers what was rendered.
 
-The state of recent conversations lives in `ConversationCache`; a save that
-meets another writer's version (`ConflictError`) reloads and runs again.
+The state of recent conversations lives in `ConversationCache`. When other
+processes share the conversations (`shared`: Redis or PostgreSQL locks), the
+conversation is read from the store once its lock is held, so a turn never
+starts from a state another process has moved on from; a save that still
+meets another writer's version (`ConflictError`, the last line of defence)
+reloads and runs again, and a lock lost during the turn (`held.check()`
+before the save) saves nothing. A database or Redis that does not answer is
+a 503 (`Unavailable`), with a log line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import json
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
 from flowbot.channels import Rendered
 from flowbot.channels.clicks import decode_record, resolved
 from flowbot.channels.fitting import constant_time_equal
-from flowbot.coordination import ConversationLocks, MemoryLocks
+from flowbot.coordination import ConversationLocks, Held, LockLostError, MemoryLocks
 from flowbot.engine import ConversationState, InboundMessage, Ports, Program, TurnResult, run_turn
 from flowbot.engine.messages import GotoTarget
 from flowbot.events import Event, EventDispatcher
@@ -42,6 +54,7 @@ from flowbot.server.bots import BotRegistry
 from flowbot.server.cache import Cached, ConversationCache, UserKey
 from flowbot.server.errors import TOKEN_EXPIRED, Forbidden, NotFound, TooMany, Unavailable
 from flowbot.server.limits import RateLimiter
+from flowbot.server.sends import not_before, send_row
 from flowbot.server.transcript import inbound_json, logged_replies
 from flowbot.store import (
     ConflictError,
@@ -89,6 +102,9 @@ class TurnRequest:
     client: str | None = None
     # seconds the turn's nodes may take (Kakao must be answered within 5 s)
     time_limit: float | None = None
+    # the rendered platform calls are saved with the turn, so that another
+    # process sends them if this one dies first (flowbot.server.sends)
+    durable_send: bool = False
 
 
 @dataclass(slots=True)
@@ -99,6 +115,8 @@ class ChannelTurn:
     rendered: Rendered
     result: TurnResult | None
     created: bool = False
+    # the outbox row of the rendered calls: mark it sent once they are
+    send_id: str | None = None
 
     @property
     def repeated(self) -> bool:
@@ -123,6 +141,9 @@ class ConversationService:
         token_ttl: float | None = None,
         message_params: Mapping[str, frozenset[str]] | None = None,
         open_rate: RateLimiter | None = None,
+        locks: ConversationLocks | None = None,
+        shared: bool = False,
+        recover_sends_after: float = 60.0,
     ) -> None:
         self.store = store
         self.bots = bots
@@ -136,8 +157,12 @@ class ConversationService:
         self.open_rate = open_rate
         # told of every saved turn (the agents' live view of handoffs)
         self.turn_listeners: list[Callable[[Conversation, InboundMessage, TurnResult], None]] = []
-        # one process: its own lock table (flowbot.coordination.locks)
-        self.locks: ConversationLocks = MemoryLocks()
+        # one process: its own lock table; several: Redis or PostgreSQL's
+        # (flowbot.server.backends)
+        self.locks: ConversationLocks = locks if locks is not None else MemoryLocks()
+        # other processes take requests of the same conversations
+        self.shared = shared
+        self.recover_sends_after = recover_sends_after
         self._cache = ConversationCache(cache_size)
         # (conversation id, web messageId) → the rendering already answered
         self._replays: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
@@ -148,7 +173,7 @@ class ConversationService:
     async def turn(self, request: TurnRequest, render: Render) -> ChannelTurn:
         program = self._program(request.bot_id)
         key = (request.bot_id, request.channel, request.user_key)
-        async with self.locks.hold(lock_key(key)):
+        async with _dependencies(key), self.locks.hold(lock_key(key)) as held:
             cached = await self._find(key)
             created = cached is None
             if cached is None:
@@ -170,6 +195,14 @@ class ConversationService:
                     replayed = self._replays.get((conversation.id, request.delivery_id))
                     if replayed is not None:
                         return self._repeated(conversation, request.delivery_id, replayed)
+                    if self.shared:
+                        # another process may answer a retry: the answer is stored
+                        delivery = _answer_key(conversation.id, request.delivery_id)
+                        stored = (
+                            None if created else await self._stored_answer(conversation, delivery)
+                        )
+                        if stored is not None:
+                            return stored
             message = request.message
             if request.click_key is not None:
                 message = await self._resolve_click(program, request)
@@ -186,6 +219,9 @@ class ConversationService:
                 delivery,
                 request.trusted,
                 request.time_limit,
+                held,
+                keeps_answer=delivery is not None and not request.durable_delivery,
+                durable_send=request.durable_send,
             )
             if request.delivery_id is not None and not request.durable_delivery:
                 self._remember_answer((conversation.id, request.delivery_id), outcome.rendered)
@@ -282,9 +318,10 @@ class ConversationService:
     # --- the JSON API -----------------------------------------------------------
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        cached = self._cache.get(conversation_id)
+        cached = None if self.shared else self._cache.get(conversation_id)
         if cached is not None:
             return cached.conversation
+        # (shared: another process may have saved it since this one cached it)
         return await self.store.get_conversation(conversation_id)
 
     async def existing(self, conversation_id: str) -> Conversation:
@@ -318,7 +355,7 @@ class ConversationService:
             )
             raise NotFound(f"bot {conversation.bot_id!r} has no {what}")
         key = (conversation.bot_id, conversation.channel, conversation.user_key)
-        async with self.locks.hold(lock_key(key)):
+        async with _dependencies(key), self.locks.hold(lock_key(key)):
             cached = await self._reload(conversation_id)
             if render is None:
                 return await self._move(cached, target.position)
@@ -345,7 +382,7 @@ class ConversationService:
         """
         conversation = await self.existing(conversation_id)
         key = (conversation.bot_id, conversation.channel, conversation.user_key)
-        async with self.locks.hold(lock_key(key)):
+        async with _dependencies(key), self.locks.hold(lock_key(key)):
             return await self._update(await self._reload(conversation_id), change)
 
     async def _update(
@@ -392,7 +429,7 @@ class ConversationService:
         """
         conversation = await self.existing(conversation_id)
         key = (conversation.bot_id, conversation.channel, conversation.user_key)
-        async with self.locks.hold(lock_key(key)):
+        async with _dependencies(key), self.locks.hold(lock_key(key)):
             at = datetime.now(UTC)
             if payloads:
                 await self.store.put_payloads(payloads)
@@ -428,6 +465,10 @@ class ConversationService:
         delivery: str | None,
         trusted: bool = True,
         time_limit: float | None = None,
+        held: Held | None = None,
+        *,
+        keeps_answer: bool = False,
+        durable_send: bool = False,
     ) -> ChannelTurn:
         conversation = cached.conversation
         # The message is this turn's own (a channel parsed it for this request):
@@ -450,6 +491,23 @@ class ConversationService:
                 if self.events.enabled
                 else None
             )
+            # the web's answer, for a retry of its messageId in another process
+            answer = _dumped(rendered.answer) if keeps_answer else None
+            rows = outbox
+            send = None
+            if durable_send and rendered.calls:
+                send = send_row(
+                    conversation.bot_id,
+                    conversation.channel,
+                    conversation.id,
+                    rendered.calls,
+                    not_before(at, self.recover_sends_after),
+                )
+                rows = [*(outbox or ()), send]
+            if held is not None:
+                # computed under a lock that may have passed to another holder:
+                # saving it could interleave two turns (LockLostError: 503)
+                held.check()
             try:
                 if created:
                     version = await self.store.save_first_turn(
@@ -458,7 +516,8 @@ class ConversationService:
                         entries,
                         payloads=payloads,
                         delivery=delivery,
-                        events=outbox,
+                        events=rows,
+                        answer=answer,
                     )
                 else:
                     version = await self.store.save_turn(
@@ -468,7 +527,8 @@ class ConversationService:
                         conversation.version,
                         payloads=payloads,
                         delivery=delivery,
-                        events=outbox,
+                        events=rows,
+                        answer=answer,
                     )
             except ConversationExistsError:
                 # another process opened this user's conversation a moment ago
@@ -485,7 +545,8 @@ class ConversationService:
                 # another process saved this delivery's turn first: that one stands
                 assert delivery is not None
                 self.forget(conversation.id)
-                return self._repeated(conversation, delivery, Rendered())
+                stored = await self._stored_answer(conversation, delivery) if keeps_answer else None
+                return stored or self._repeated(conversation, delivery, Rendered())
             except ConflictError:
                 if _reaches_out(result):
                     # A request or a script already ran: running the turn again would
@@ -520,7 +581,9 @@ class ConversationService:
                 self.events.notify(outbox)
             for listener in self.turn_listeners:
                 listener(conversation, inbound, result)
-            return ChannelTurn(conversation, rendered, result, created)
+            return ChannelTurn(
+                conversation, rendered, result, created, None if send is None else send.event_id
+            )
         self.forget(conversation.id)
         raise Unavailable("the conversation is busy in another process; try again")
 
@@ -581,10 +644,23 @@ class ConversationService:
 
     async def _find(self, key: UserKey) -> Cached | None:
         cached = self._cache.find(key)
-        if cached is not None:
+        if cached is not None and not self.shared:
             return cached
         conversation = await self.store.find_conversation(*key)
-        return None if conversation is None else self._cache.remember(conversation)
+        if conversation is None:
+            return None
+        if cached is not None and cached.conversation.version == conversation.version:
+            return cached  # nobody saved it meanwhile: the parsed state still holds
+        return self._cache.remember(conversation)
+
+    async def _stored_answer(self, conversation: Conversation, delivery: str) -> ChannelTurn | None:
+        """The turn of a web `messageId` that a turn (maybe another process's) answered."""
+        found = await self.store.get_delivery(delivery)
+        if found is None:
+            return None
+        answer = found[0]
+        rendered = Rendered(answer=json.loads(answer)) if answer is not None else Rendered()
+        return self._repeated(conversation, delivery, rendered)
 
     async def _reload(self, conversation_id: str) -> Cached:
         conversation = await self.store.get_conversation(conversation_id)
@@ -609,6 +685,35 @@ def _saved(
     return Conversation(
         **{**vars(conversation), "state": state, "version": version, "updated_at": at}
     )
+
+
+def _answer_key(conversation_id: str, message_id: str) -> str:
+    """The delivery key of a web request's `messageId` (unique per conversation)."""
+    return f"web/{conversation_id}/{message_id}"
+
+
+def _dumped(answer: dict[str, Any] | None) -> str | None:
+    if answer is None:
+        return None
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+
+
+# what a database, Redis or a lost lock raise: the service is unavailable for now
+_OUTAGES = (SQLAlchemyError, RedisError, OSError, LockLostError, TimeoutError)
+
+
+@contextlib.asynccontextmanager
+async def _dependencies(key: UserKey) -> AsyncIterator[None]:
+    """Answer an outage of the database or Redis with 503 and a log line, not a 500.
+
+    Nothing was saved then (a turn saves in one transaction, after its lock
+    was checked): the client may send the message again.
+    """
+    try:
+        yield
+    except _OUTAGES as error:
+        logger.warning("bot %s %s user %s: turn not run: %r", key[0], key[1], key[2], error)
+        raise Unavailable("the service is unavailable for a moment: try again") from error
 
 
 _REACHING_OUT = frozenset({"fetch", "sandbox"})

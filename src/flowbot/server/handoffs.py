@@ -90,7 +90,7 @@ class Handoffs:
             self._tell("ended", conversation, by="user")
 
     def _tell(self, kind: str, conversation: Conversation, **data: Any) -> None:
-        self.hub.publish(
+        self.hub.publish_soon(
             AGENTS,
             {
                 "type": kind,
@@ -135,7 +135,7 @@ class Handoffs:
         )
         self._tell("joined", conversation, agent=agent)
         # the widget shows who joined
-        self.hub.publish(
+        await self.hub.publish(
             conversation.id, {"replies": [], "source": "agent", "agent": agent, "joined": True}
         )
         return conversation

@@ -140,17 +140,36 @@ class _AnnouncingServer(uvicorn.Server):
             self._announce()
 
 
-def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
+def run_server(
+    targets: list[Path],
+    *,
+    host: str,
+    port: int,
+    db: str,
+    redis: str | None = None,
+    redis_prefix: str | None = None,
+    workers: int = 1,
+) -> int:
     """Serve until interrupted; the exit code is 0, or 2 for bad targets, bots or port.
 
     The port is bound before anything else is opened: a port in use ends the
     command with one line, the database untouched. The chat URLs and the
-    ready line are printed once the server answers on it.
+    ready line are printed once the server answers on it. With `workers`
+    above 1 the bound sockets are shared by that many forked processes
+    (`flowbot.server.workers`), which need a database or Redis they can
+    share their locks through.
     """
     try:
-        settings = settings_from_targets(targets, db=db)
+        settings = settings_from_targets(targets, db=db, redis=redis, redis_prefix=redis_prefix)
     except ConfigError as error:
         print(f"flowbot serve: {error}", file=sys.stderr)
+        return 2
+    if workers > 1 and settings.redis is None and not _is_postgres(settings.database):
+        print(
+            "flowbot serve: --workers needs PostgreSQL (--db postgresql://…) or Redis "
+            "(--redis redis://…): the processes share conversations through them",
+            file=sys.stderr,
+        )
         return 2
     try:
         sockets = bind_port(host, port)
@@ -158,10 +177,18 @@ def run_server(targets: list[Path], *, host: str, port: int, db: str) -> int:
         print(f"flowbot serve: {error}", file=sys.stderr)
         return 2
     try:
+        if workers > 1:
+            from flowbot.server.workers import run_workers
+
+            return run_workers(workers, lambda: _serve(settings, sockets, host=host))
         return _serve(settings, sockets, host=host)
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _is_postgres(database: str) -> bool:
+    return database.strip().startswith(("postgres://", "postgresql"))
 
 
 def _serve(settings: Settings, sockets: list[socket.socket], *, host: str) -> int:

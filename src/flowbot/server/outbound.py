@@ -173,7 +173,7 @@ class Outbound:
             event = {**rendered.answer, "source": source}
             if agent is not None:
                 event["agent"] = agent  # the widget shows who wrote
-            return self.hub.publish(conversation.id, event)
+            return await self.hub.publish(conversation.id, event)
         if not rendered.calls:
             return 0
         what = f"conversation {conversation.id}"

@@ -1,56 +1,70 @@
-"""Messages pushed to open chat widgets (server-sent events), within one process.
+"""Messages pushed to open chat widgets and agent consoles (server-sent events).
 
-The JSON API's "send a message" and "change navigation" publish here; each
-open `EventSource` of the conversation holds one subscription. A subscriber
-that does not keep up loses its oldest events rather than growing without
-bound. Several server processes would need a shared bus (Redis pub/sub); one
-process is what `flowbot serve` runs.
+The JSON API's "send a message" and "change navigation", agents' replies and
+the handoff notices publish here; each open `EventSource` holds one
+subscription. Underneath is a `flowbot.coordination` hub: this process's
+memory for one process, Redis pub/sub or PostgreSQL LISTEN/NOTIFY for
+several (`flowbot.server.backends`), so a widget whose stream process A
+holds receives what process B publishes. A subscriber that does not keep up
+loses its oldest events rather than growing without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Any
+
+from flowbot.coordination import Hub, MemoryHub, Subscription
 
 __all__ = ["PushHub"]
 
+logger = logging.getLogger("flowbot.server")
+
 
 class PushHub:
-    def __init__(self, queue_size: int = 100) -> None:
-        self._queue_size = queue_size
-        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
-        self._streams = 0
+    def __init__(self, hub: Hub | None = None) -> None:
+        self.hub: Hub = hub if hub is not None else MemoryHub()
+        # publications sent without waiting (from turn listeners), kept until done
+        self._sending: set[asyncio.Task[Any]] = set()
 
-    def subscribers(self, conversation_id: str) -> int:
-        return len(self._subscribers.get(conversation_id, ()))
+    def subscribers(self, topic: str) -> int:
+        """Open streams of `topic` in this process."""
+        return self.hub.subscribers(topic)
 
     @property
     def streams(self) -> int:
-        """Open subscriptions in all."""
-        return self._streams
+        """Open streams in this process, all topics."""
+        return self.hub.streams
 
-    @contextlib.asynccontextmanager
-    async def subscribe(self, conversation_id: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=self._queue_size)
-        self._subscribers.setdefault(conversation_id, set()).add(queue)
-        self._streams += 1
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]:
+        return self.hub.subscribe(topic)
+
+    async def publish(self, topic: str, event: dict[str, Any]) -> int:
+        """Hand `event` to every open stream of `topic`, in any process.
+
+        Returns how many took it: the open streams with one process; with
+        Redis the processes holding a stream of it; with PostgreSQL (whose
+        NOTIFY does not count listeners) this process's open streams.
+        """
+        local = self.hub.subscribers(topic)
+        took = await self.hub.publish(topic, event)
+        return local if took is None else took
+
+    def publish_soon(self, topic: str, event: dict[str, Any]) -> None:
+        """`publish` without waiting for it, for code that cannot await (turn listeners)."""
+        task = asyncio.get_running_loop().create_task(self._publish_logged(topic, event))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _publish_logged(self, topic: str, event: dict[str, Any]) -> None:
         try:
-            yield queue
-        finally:
-            self._streams -= 1
-            queues = self._subscribers.get(conversation_id)
-            if queues is not None:
-                queues.discard(queue)
-                if not queues:
-                    del self._subscribers[conversation_id]
+            await self.publish(topic, event)
+        except Exception as error:  # the hub's backend is away: the notice is lost, logged
+            logger.warning("push to %s lost: %r", topic, error)
 
-    def publish(self, conversation_id: str, event: dict[str, Any]) -> int:
-        """Hand `event` to every open stream of the conversation; returns how many."""
-        queues = self._subscribers.get(conversation_id, ())
-        for queue in queues:
-            if queue.full():
-                queue.get_nowait()  # a stalled reader loses its oldest event
-            queue.put_nowait(event)
-        return len(queues)
+    async def close(self) -> None:
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+        await self.hub.close()

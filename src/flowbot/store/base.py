@@ -123,6 +123,9 @@ class OutboxEvent:
     webhook: str
     event_id: str
     event: str
+    # not claimable before then: the writer sends it itself meanwhile
+    # (`mark_sent`), a relay only if the writer died (flowbot.server.sends)
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +174,7 @@ class Store(Protocol):
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         """Store one turn in one transaction; return the conversation's new version.
 
@@ -181,7 +185,9 @@ class Store(Protocol):
         ``ConflictError`` when the stored
         version is not ``expected_version``, ``ConversationNotFoundError`` for
         an unknown id and ``DeliveryAnsweredError`` when ``delivery`` was
-        saved before; in each case nothing is written.
+        saved before; in each case nothing is written. ``answer`` is kept
+        with ``delivery`` (``get_delivery``): the web's answer to a
+        ``messageId``, for a retry that reaches another process.
         """
 
     async def save_first_turn(
@@ -193,6 +199,7 @@ class Store(Protocol):
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         """Create `conversation` with its first turn, in one transaction; return version 1.
 
@@ -218,6 +225,9 @@ class Store(Protocol):
 
     async def has_delivery(self, key: str) -> bool:
         """True when a saved turn answered this platform delivery id."""
+
+    async def get_delivery(self, key: str) -> tuple[str | None] | None:
+        """``(answer,)`` when a saved turn answered this delivery id (``answer`` as saved)."""
 
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         """Forget payload keys not renewed since, and delivery ids older than, these times."""
@@ -255,6 +265,13 @@ class Store(Protocol):
 
         Rows no longer claimed by ``claimer`` (its lease ran out and another
         claimer took them) are left as they are.
+        """
+
+    async def mark_sent(self, event_ids: Sequence[str]) -> None:
+        """Rows their writer sent itself before anyone claimed them: delivered.
+
+        A row a relay has claimed meanwhile is left to the relay (it may be
+        sent twice then: at least once).
         """
 
     async def mark_failed(

@@ -64,6 +64,7 @@ class MemoryStore:
         # key → (record, stored at)
         self._payloads: dict[str, tuple[str, datetime]] = {}
         self._deliveries: dict[str, datetime] = {}
+        self._answers: dict[str, str] = {}
         # bot id → (CLOSER JSON text, updated at)
         self._bots: dict[str, tuple[str, datetime]] = {}
         # seq → row, in seq order
@@ -117,6 +118,7 @@ class MemoryStore:
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         row = self._row(conversation_id)
         # Serialise before changing anything: a bad value must leave the row as it was.
@@ -132,6 +134,8 @@ class MemoryStore:
         now = utc_now()
         if delivery is not None:
             self._deliveries[delivery] = now
+            if answer is not None:
+                self._answers[delivery] = answer
         if payloads:
             self._store_payloads(payloads, now)
         if events:
@@ -151,6 +155,7 @@ class MemoryStore:
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         state_json = dump_json(state)
         lines = _encode(entries)
@@ -162,6 +167,8 @@ class MemoryStore:
         now = utc_now()
         if delivery is not None:
             self._deliveries[delivery] = now
+            if answer is not None:
+                self._answers[delivery] = answer
         if payloads:
             self._store_payloads(payloads, now)
         if events:
@@ -198,9 +205,13 @@ class MemoryStore:
     async def has_delivery(self, key: str) -> bool:
         return key in self._deliveries
 
+    async def get_delivery(self, key: str) -> tuple[str | None] | None:
+        return (self._answers.get(key),) if key in self._deliveries else None
+
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         self._payloads = {k: v for k, v in self._payloads.items() if v[1] >= payloads_before}
         self._deliveries = {k: v for k, v in self._deliveries.items() if v >= deliveries_before}
+        self._answers = {k: v for k, v in self._answers.items() if k in self._deliveries}
 
     async def put_bot(self, bot_id: str, bot: Mapping[str, Any]) -> None:
         self._bots[bot_id] = (dump_json(bot), utc_now())
@@ -246,6 +257,13 @@ class MemoryStore:
             row.attempts += 1
             row.claimed_by = row.claimed_until = None
 
+    async def mark_sent(self, event_ids: Sequence[str]) -> None:
+        wanted, now = set(event_ids), utc_now()
+        for row in self._outbox.values():
+            if row.event.event_id in wanted and row.status == "pending" and not row.claimed_by:
+                row.status, row.done_at, row.next_attempt_at = "delivered", now, None
+                row.attempts += 1
+
     async def mark_failed(
         self,
         seqs: Sequence[int],
@@ -289,7 +307,9 @@ class MemoryStore:
     def _add_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
         for event in events:
             self._last_seq += 1
-            self._outbox[self._last_seq] = _OutboxRow(self._last_seq, event, now)
+            self._outbox[self._last_seq] = _OutboxRow(
+                self._last_seq, event, now, next_attempt_at=event.not_before
+            )
 
     def _claimed_by(self, seqs: Sequence[int], claimer: str) -> list[_OutboxRow]:
         rows = (self._outbox.get(seq) for seq in seqs)

@@ -77,6 +77,7 @@ __all__ = [
     "find_conversation",
     "get_bot",
     "get_conversation",
+    "get_delivery",
     "get_payload",
     "has_delivery",
     "insert_conversation",
@@ -86,6 +87,7 @@ __all__ = [
     "list_conversations",
     "mark_delivered",
     "mark_failed",
+    "mark_sent",
     "ping",
     "purge",
     "purge_events",
@@ -163,6 +165,7 @@ _READ_TRANSCRIPT = (
 )
 _GET_PAYLOAD = select(payload_keys.c.payload).where(payload_keys.c.key == bindparam("key_"))
 _HAS_DELIVERY = select(deliveries.c.key).where(deliveries.c.key == bindparam("key_"))
+_GET_DELIVERY = select(deliveries.c.answer).where(deliveries.c.key == bindparam("key_"))
 _INSERT_DELIVERY = insert(deliveries)
 _PURGE_PAYLOADS = payload_keys.delete().where(payload_keys.c.stored_at < bindparam("before"))
 _PURGE_DELIVERIES = deliveries.delete().where(deliveries.c.at < bindparam("before"))
@@ -354,10 +357,11 @@ def insert_first_turn(
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
     events: Sequence[OutboxEvent] | None = None,
+    answer: str | None = None,
 ) -> int:
     """A new conversation and its first turn; IntegrityError when (bot, channel, user) has one."""
     if delivery is not None:
-        _insert_delivery(connection, delivery, now)
+        _insert_delivery(connection, delivery, now, answer)
     connection.execute(
         _INSERT_CONVERSATION,
         {
@@ -410,9 +414,10 @@ def save_turn(
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
     events: Sequence[OutboxEvent] | None = None,
+    answer: str | None = None,
 ) -> int:
     if delivery is not None:
-        _insert_delivery(connection, delivery, now)
+        _insert_delivery(connection, delivery, now, answer)
     saved = connection.execute(
         _SAVE_TURN,
         {
@@ -441,9 +446,10 @@ _SQLITE_SAVE_TURN = (
 _SQLITE_INSERT_TRANSCRIPT = (
     "INSERT INTO transcript (conversation_id, seq, direction, message, at) VALUES (?, ?, ?, ?, ?)"
 )
-_SQLITE_INSERT_DELIVERY = "INSERT INTO deliveries (key, at) VALUES (?, ?)"
+_SQLITE_INSERT_DELIVERY = "INSERT INTO deliveries (key, at, answer) VALUES (?, ?, ?)"
 _SQLITE_INSERT_EVENT = (
-    "INSERT INTO outbox (webhook, event_id, event, created_at) VALUES (?, ?, ?, ?)"
+    "INSERT INTO outbox (webhook, event_id, event, created_at, next_attempt_at)"
+    " VALUES (?, ?, ?, ?, ?)"
 )
 _SQLITE_UPSERT_PAYLOAD = (
     "INSERT INTO payload_keys (key, payload, stored_at) VALUES (?, ?, ?)"
@@ -461,13 +467,14 @@ def save_turn_sqlite(
     payloads: Mapping[str, str] | None = None,
     delivery: str | None = None,
     events: Sequence[OutboxEvent] | None = None,
+    answer: str | None = None,
 ) -> int:
     """``save_turn`` on SQLite, inside the caller's transaction like every operation."""
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
     if delivery is not None:
         try:
-            dbapi.execute(_SQLITE_INSERT_DELIVERY, (delivery, _sqlite_time(now)))
+            dbapi.execute(_SQLITE_INSERT_DELIVERY, (delivery, _sqlite_time(now), answer))
         except sqlite3.IntegrityError:
             raise DeliveryAnsweredError(f"delivery {delivery!r} was answered before") from None
     saved = dbapi.execute(
@@ -497,7 +504,16 @@ def save_turn_sqlite(
         created_at = _sqlite_time(now)
         dbapi.executemany(
             _SQLITE_INSERT_EVENT,
-            [(event.webhook, event.event_id, event.event, created_at) for event in events],
+            [
+                (
+                    event.webhook,
+                    event.event_id,
+                    event.event,
+                    created_at,
+                    None if event.not_before is None else _sqlite_time(event.not_before),
+                )
+                for event in events
+            ],
         )
     return int(version)
 
@@ -552,6 +568,12 @@ def has_delivery(connection: Connection, key: str) -> bool:
     return connection.execute(_HAS_DELIVERY, {"key_": key}).first() is not None
 
 
+def get_delivery(connection: Connection, key: str) -> tuple[str | None] | None:
+    """(its answer,) of an answered delivery id, None for one never answered."""
+    row = connection.execute(_GET_DELIVERY, {"key_": key}).first()
+    return None if row is None else (row[0],)
+
+
 def purge(
     connection: Connection, payloads_before: datetime, deliveries_before: datetime
 ) -> tuple[int, int]:
@@ -572,6 +594,7 @@ def insert_events(connection: Connection, events: Sequence[OutboxEvent], now: da
                 "event_id": event.event_id,
                 "event": event.event,
                 "created_at": now,
+                "next_attempt_at": event.not_before,
             }
             for event in events
         ],
@@ -612,6 +635,27 @@ def mark_delivered(
 ) -> None:
     if seqs:
         connection.execute(_DELIVERED, {"seqs": list(seqs), "me": claimer, "done": now})
+
+
+_SENT = (
+    update(outbox)
+    .where(
+        outbox.c.event_id.in_(bindparam("ids", expanding=True)),
+        outbox.c.status == "pending",
+        outbox.c.claimed_by.is_(None),
+    )
+    .values(
+        status="delivered",
+        attempts=outbox.c.attempts + 1,
+        done_at=bindparam("done", type_=UTCDateTime),
+        next_attempt_at=None,
+    )
+)
+
+
+def mark_sent(connection: Connection, event_ids: Sequence[str], now: datetime) -> None:
+    if event_ids:
+        connection.execute(_SENT, {"ids": list(event_ids), "done": now})
 
 
 def mark_failed(
@@ -688,10 +732,12 @@ def _stored_bot(row: Sequence[Any]) -> StoredBot:
     return StoredBot(bot_id=bot_id, bot=json.loads(bot_json), updated_at=updated_at)
 
 
-def _insert_delivery(connection: Connection, key: str, now: datetime) -> None:
+def _insert_delivery(
+    connection: Connection, key: str, now: datetime, answer: str | None = None
+) -> None:
     # First in the turn's transaction: a duplicate fails it before anything is written.
     try:
-        connection.execute(_INSERT_DELIVERY, {"key": key, "at": now})
+        connection.execute(_INSERT_DELIVERY, {"key": key, "at": now, "answer": answer})
     except IntegrityError:
         raise DeliveryAnsweredError(f"delivery {key!r} was answered before") from None
 

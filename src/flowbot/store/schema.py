@@ -110,11 +110,14 @@ payload_keys = Table(
 # Platform delivery ids already answered (Facebook's mid, LINE's
 # webhookEventId), written in the transaction of the turn they started, so a
 # redelivery is answered once even after a restart; purged after DELIVERY_HOURS.
+# `answer`: what a web request's messageId was answered with, so a retry on
+# any process gets the same body (the messengers' answers are sent, not kept).
 deliveries = Table(
     "deliveries",
     metadata,
     Column("key", String, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
+    Column("answer", Text, nullable=True),
     Index("ix_deliveries_at", "at"),
 )
 

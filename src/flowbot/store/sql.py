@@ -182,6 +182,7 @@ class SQLStore:
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         # Serialise first: a value that is not JSON fails with nothing written.
         state_json = dump_json(state)
@@ -196,6 +197,7 @@ class SQLStore:
             payloads,
             delivery,
             events,
+            answer,
         )
 
     async def save_first_turn(
@@ -207,6 +209,7 @@ class SQLStore:
         payloads: Mapping[str, str] | None = None,
         delivery: str | None = None,
         events: Sequence[OutboxEvent] | None = None,
+        answer: str | None = None,
     ) -> int:
         state_json = dump_json(state)
         lines = [encode_entry(entry) for entry in entries]
@@ -220,6 +223,7 @@ class SQLStore:
                 payloads,
                 delivery,
                 events,
+                answer,
             )
         except IntegrityError as error:
             raise ConversationExistsError.for_user(
@@ -246,6 +250,9 @@ class SQLStore:
 
     async def has_delivery(self, key: str) -> bool:
         return await self.runner.read(operations.has_delivery, key)
+
+    async def get_delivery(self, key: str) -> tuple[str | None] | None:
+        return await self.runner.read(operations.get_delivery, key)
 
     async def purge(self, payloads_before: datetime, deliveries_before: datetime) -> None:
         await self.runner.write(operations.purge, payloads_before, deliveries_before)
@@ -275,6 +282,10 @@ class SQLStore:
 
     async def mark_delivered(self, seqs: Sequence[int], claimer: str) -> None:
         await self.runner.write(operations.mark_delivered, list(seqs), claimer, utc_now())
+
+    async def mark_sent(self, event_ids: Sequence[str]) -> None:
+        if event_ids:
+            await self.runner.write(operations.mark_sent, list(event_ids), utc_now())
 
     async def mark_failed(
         self,

@@ -7,7 +7,7 @@ from sqlalchemy.exc import ArgumentError
 
 from flowbot.store.base import Store
 
-__all__ = ["database_url", "open_store"]
+__all__ = ["database_url", "open_store", "split_schema"]
 
 # What a user may write -> the driver flowbot runs it with. SQLite runs on the
 # standard sqlite3 module in worker threads (see flowbot.store.runners for why
@@ -45,11 +45,32 @@ def database_url(url: str) -> URL:
 
 
 def open_store(url: str) -> Store:
-    """The store for a ``--db`` URL, not started yet (call ``await store.start()``)."""
+    """The store for a ``--db`` URL, not started yet (call ``await store.start()``).
+
+    A PostgreSQL URL may name the schema of flowbot's tables with
+    ``?schema=name`` (created if missing): several deployments, or tests, on
+    one database.
+    """
     if url.strip() in ("memory://", "memory:"):
         from flowbot.store.memory import MemoryStore
 
         return MemoryStore()
     from flowbot.store.sql import SQLStore
 
-    return SQLStore(url)
+    schema, url = split_schema(url)
+    return SQLStore(url, schema=schema)
+
+
+def split_schema(url: str) -> tuple[str | None, str]:
+    """(the ``schema`` query parameter or None, the URL without it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise ValueError(f"not a database URL: {url!r} (expected {_ACCEPTED})") from error
+    schema = parsed.query.get("schema")
+    if schema is None:
+        return None, url
+    if isinstance(schema, tuple):
+        raise ValueError(f"{url!r}: give one schema")
+    rest = parsed.difference_update_query(["schema"])
+    return schema, rest.render_as_string(hide_password=False)

@@ -93,8 +93,13 @@ class Subscription:
 
 
 class Hub(Protocol):
-    async def publish(self, topic: str, event: Event) -> None:
-        """Hand `event` to the subscribers of `topic` in every process."""
+    async def publish(self, topic: str, event: Event) -> int | None:
+        """Hand `event` to the subscribers of `topic` in every process.
+
+        Returns who took it where the backend tells: `MemoryHub` its
+        subscribers, `RedisHub` the processes with a subscriber of the topic;
+        None where it cannot (`PostgresHub`: NOTIFY does not count listeners).
+        """
         ...
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]:

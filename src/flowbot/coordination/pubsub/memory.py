@@ -20,8 +20,8 @@ class MemoryHub:
         self._fanout = Fanout(queue_size)
         self._closed = False
 
-    async def publish(self, topic: str, event: Event) -> None:
-        self._fanout.deliver(topic, event)
+    async def publish(self, topic: str, event: Event) -> int:
+        return self._fanout.deliver(topic, event)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:

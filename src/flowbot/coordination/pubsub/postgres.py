@@ -86,6 +86,7 @@ class PostgresHub(RemoteHubBase):
     # --- the interface --------------------------------------------------------
 
     async def publish(self, topic: str, event: Event) -> None:
+        # (NOTIFY does not tell how many listen)
         body = orjson.dumps({"t": topic, "e": event})
         if len(body) > self.max_event_bytes:
             raise EventTooLargeError(topic, len(body), self.max_event_bytes)

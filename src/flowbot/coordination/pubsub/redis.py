@@ -80,10 +80,11 @@ class RedisHub(RemoteHubBase):
 
     # --- the interface --------------------------------------------------------
 
-    async def publish(self, topic: str, event: Event) -> None:
+    async def publish(self, topic: str, event: Event) -> int:
         cancels = cancel_requests()
-        await self.client.publish(self.prefix + topic, orjson.dumps(event))
+        receivers = await self.client.publish(self.prefix + topic, orjson.dumps(event))
         stop_if_cancelled(cancels)  # (redis-py may have swallowed it)
+        return int(receivers)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[Subscription]:
