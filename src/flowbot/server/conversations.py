@@ -171,9 +171,16 @@ class ConversationService:
     # --- a turn, for any channel ------------------------------------------------
 
     async def turn(self, request: TurnRequest, render: Render) -> ChannelTurn:
+        # (a try rather than `_dependencies`: no context manager on every turn's path)
+        try:
+            return await self._turn(request, render)
+        except _OUTAGES as error:
+            raise _unavailable(request.bot_id, request.channel, request.user_key, error) from error
+
+    async def _turn(self, request: TurnRequest, render: Render) -> ChannelTurn:
         program = self._program(request.bot_id)
         key = (request.bot_id, request.channel, request.user_key)
-        async with _dependencies(key), self.locks.hold(lock_key(key)) as held:
+        async with self.locks.hold(lock_key(key)) as held:
             cached = await self._find(key)
             created = cached is None
             if cached is None:
@@ -712,8 +719,12 @@ async def _dependencies(key: UserKey) -> AsyncIterator[None]:
     try:
         yield
     except _OUTAGES as error:
-        logger.warning("bot %s %s user %s: turn not run: %r", key[0], key[1], key[2], error)
-        raise Unavailable("the service is unavailable for a moment: try again") from error
+        raise _unavailable(*key, error) from error
+
+
+def _unavailable(bot_id: str, channel: str, user_key: str, error: BaseException) -> Unavailable:
+    logger.warning("bot %s %s user %s: not run: %r", bot_id, channel, user_key, error)
+    return Unavailable("the service is unavailable for a moment: try again")
 
 
 _REACHING_OUT = frozenset({"fetch", "sandbox"})
