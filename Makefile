@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 EXAMPLE ?= examples/pokemon.yaml
 
-.PHONY: run test install dev lint typecheck node-deps sandbox-deps bubblewrap browser bench clean
+.PHONY: run test install dev lint typecheck node-deps sandbox-deps bubblewrap browser bench bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ browser:
 	@dpkg -s fonts-nanum >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null 2>&1 || \
 	  echo "fonts-nanum not installed: Korean text in screenshots shows as boxes"
 
+# Debian's wrk, the load generator of bench/scale.py (a C program: an asyncio
+# client would be the bottleneck when two server processes share the machine).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for bench/scale.py"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 lint: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -70,7 +77,7 @@ run: install sandbox-deps
 test: dev node-deps sandbox-deps bubblewrap browser lint typecheck
 	$(BIN)/pytest -q
 
-bench: dev
+bench: dev bench-deps
 	$(BIN)/python bench/templates.py
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/store.py
@@ -78,6 +85,7 @@ bench: dev
 	$(BIN)/python bench/breakdown.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/nodes.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules $(SANDBOX_NODE)/node_modules .pytest_cache .mypy_cache test-artifacts
