@@ -88,6 +88,7 @@ __all__ = [
     "mark_delivered",
     "mark_failed",
     "mark_sent",
+    "not_saved",
     "ping",
     "purge",
     "purge_events",
@@ -429,7 +430,7 @@ def save_turn(
         },
     ).first()
     if saved is None:
-        raise _not_saved(connection, conversation_id, expected_version)
+        raise not_saved(connection, conversation_id, expected_version)
     version, last_seq = saved
     _insert_lines(connection, conversation_id, last_seq, lines)
     if payloads:
@@ -482,7 +483,7 @@ def save_turn_sqlite(
         (state_json, len(lines), _sqlite_time(now), conversation_id, expected_version),
     ).fetchone()
     if saved is None:
-        raise _not_saved(connection, conversation_id, expected_version)
+        raise not_saved(connection, conversation_id, expected_version)
     version, last_seq = saved
     if lines:
         first = last_seq - len(lines) + 1
@@ -758,7 +759,7 @@ def _conversation(row: Sequence[Any]) -> Conversation:
     )
 
 
-def _not_saved(connection: Connection, conversation_id: str, expected_version: int) -> Exception:
+def not_saved(connection: Connection, conversation_id: str, expected_version: int) -> Exception:
     """Why the version-checked UPDATE matched no row."""
     version = connection.execute(_GET_VERSION, {"cid": conversation_id}).scalar()
     if version is None:

@@ -60,9 +60,9 @@ from typing import Any, Literal
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from flowbot.store import operations
+from flowbot.store import operations, postgres_turns
 from flowbot.store.base import (
     ClaimedEvent,
     Conversation,
@@ -85,6 +85,11 @@ __all__ = ["SQLStore"]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
+# PostgreSQL connections kept (and as many more at a peak, closed after)
+POOL_SIZE = 20
+POOL_RECYCLE_SECONDS = 1800
+
+
 class SQLStore:
     """A ``Store`` on SQLite or PostgreSQL; see the module docstring."""
 
@@ -94,7 +99,7 @@ class SQLStore:
         *,
         schema: str | None = None,
         sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
-        pool_size: int = 5,
+        pool_size: int = POOL_SIZE,
     ) -> None:
         self.url: URL = database_url(url)
         self.backend = self.url.get_backend_name()
@@ -162,7 +167,15 @@ class SQLStore:
     async def find_conversation(
         self, bot_id: str, channel: str, user_key: str
     ) -> Conversation | None:
+        if self._postgres is not None:
+            return await postgres_turns.find_conversation(self._postgres, bot_id, channel, user_key)
         return await self.runner.read(operations.find_conversation, bot_id, channel, user_key)
+
+    @property
+    def _postgres(self) -> AsyncEngine | None:
+        """The engine for the PostgreSQL fast paths, once started (None on SQLite)."""
+        runner = self._runner
+        return runner.engine if isinstance(runner, AsyncEngineRunner) else None
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         return await self.runner.read(operations.get_conversation, conversation_id)
@@ -187,6 +200,24 @@ class SQLStore:
         # Serialise first: a value that is not JSON fails with nothing written.
         state_json = dump_json(state)
         lines = [encode_entry(entry) for entry in entries]
+        engine = self._postgres
+        if engine is not None and not payloads and not events:
+            # the common turn in one statement (flowbot.store.postgres_turns)
+            version = await postgres_turns.save_turn(
+                engine,
+                conversation_id,
+                state_json,
+                lines,
+                expected_version,
+                utc_now(),
+                delivery,
+                answer,
+            )
+            if version is None:
+                raise await self.runner.read(
+                    operations.not_saved, conversation_id, expected_version
+                )
+            return version
         return await self.runner.write(
             self._save_turn,
             conversation_id,
@@ -324,8 +355,19 @@ class SQLStore:
         connect_args: dict[str, Any] = {}
         if self.schema is not None:
             connect_args["server_settings"] = {"search_path": self.schema}
+        # A connection for every turn that saves at once, kept: the pool's
+        # overflow connections were opened and closed again under load (an
+        # SSL attempt and a handshake each, most of a turn's CPU). No ping
+        # before each use (a round trip per query): a connection the server
+        # dropped fails its query once, and SQLAlchemy then discards the
+        # whole pool's connections of before the drop (an outage is a 503,
+        # then it recovers by itself).
         async_engine = create_async_engine(
-            self.url, pool_size=self._pool_size, pool_pre_ping=True, connect_args=connect_args
+            self.url,
+            pool_size=self._pool_size,
+            max_overflow=self._pool_size,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            connect_args=connect_args,
         )
         return AsyncEngineRunner(async_engine)
 
