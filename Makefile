@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 EXAMPLE ?= examples/pokemon.yaml
 
-.PHONY: run test install dev lint typecheck node-deps sandbox-deps bubblewrap browser bench bench-deps clean
+.PHONY: run test install dev lint typecheck node-deps sandbox-deps bubblewrap browser bench bench-deps clean studio studio-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,22 @@ bench-deps:
 	  echo "installing Debian's wrk for bench/scale.py"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
+# The studio (studio/, React + Vite): built into src/flowbot/server/static/studio/
+# (git-ignored), again whenever one of its sources is newer than the last build.
+# The preview's stylesheet is the widget's own (read from widget.js at build time).
+STUDIO_OUT := src/flowbot/server/static/studio
+STUDIO_SOURCES := $(shell find studio/src -type f 2>/dev/null) studio/package-lock.json \
+	studio/index.html studio/vite.config.ts studio/widget-css.ts studio/tsconfig.json \
+	src/flowbot/server/static/widget.js
+$(STUDIO_OUT)/.built: $(STUDIO_SOURCES)
+	cd studio && npm ci --no-audit --no-fund --silent && npm run build
+	touch $@
+studio: $(STUDIO_OUT)/.built
+
+# the studio's component tests (vitest, jsdom)
+studio-test: studio
+	cd studio && npx vitest run
+
 lint: dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -71,10 +87,10 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy --strict src/flowbot
 
-run: install sandbox-deps
+run: install sandbox-deps studio
 	$(BIN)/flowbot serve $(EXAMPLE) --port $(PORT) --db sqlite:///flowbot.db
 
-test: dev node-deps sandbox-deps bubblewrap browser lint typecheck
+test: dev node-deps sandbox-deps bubblewrap browser lint typecheck studio studio-test
 	$(BIN)/pytest -q
 
 bench: dev bench-deps
@@ -88,4 +104,4 @@ bench: dev bench-deps
 	$(BIN)/python bench/scale.py
 
 clean:
-	rm -rf $(VENV) tests/js/node_modules $(SANDBOX_NODE)/node_modules .pytest_cache .mypy_cache test-artifacts
+	rm -rf $(VENV) tests/js/node_modules $(SANDBOX_NODE)/node_modules studio/node_modules $(STUDIO_OUT) .pytest_cache .mypy_cache test-artifacts

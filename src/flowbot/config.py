@@ -9,6 +9,7 @@ A config file looks like::
                                            # (it died) goes out from another process then
     api_key = "${FLOWBOT_API_KEY}"         # enables the JSON API
     agent_key = "${FLOWBOT_AGENT_KEY}"     # optional: the agent console and handoff routes only
+    studio_key = "${FLOWBOT_STUDIO_KEY}"   # optional: the studio and the bot routes only
     access_log = true
 
     [bots.pokemon]
@@ -145,6 +146,8 @@ class Settings:
     api_key: str | None = None
     # Opens the agent console and the handoff routes only (the API key opens them too).
     agent_key: str | None = None
+    # Opens the studio's routes and the bot routes it edits with (docs/studio.md).
+    studio_key: str | None = None
     webhooks: list[WebhookConfig] = field(default_factory=list)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_log: bool = True
@@ -244,6 +247,7 @@ def load_config(
         "recover_sends_after",
         "api_key",
         "agent_key",
+        "studio_key",
         "access_log",
         "bots",
         "channels",
@@ -271,6 +275,9 @@ def load_config(
     agent_key = data.get("agent_key")
     if agent_key is not None and not isinstance(agent_key, str):
         raise ConfigError(f"{path}: agent_key: expected a string")
+    studio_key = data.get("studio_key")
+    if studio_key is not None and not isinstance(studio_key, str):
+        raise ConfigError(f"{path}: studio_key: expected a string")
     access_log = data.get("access_log", True)
     if not isinstance(access_log, bool):
         raise ConfigError(f"{path}: access_log: expected true or false")
@@ -284,6 +291,7 @@ def load_config(
         ),
         api_key=api_key or None,
         agent_key=agent_key or None,
+        studio_key=studio_key or None,
         webhooks=_webhooks(data.get("webhooks"), path),
         channels=_channels(data.get("channels"), path),
         access_log=access_log,

@@ -150,13 +150,18 @@ async def test_importing_a_good_bot_replaces_the_running_one(
     changed["flows"][0]["nodes"][6]["data"]["message"]["text"] = "Pick one, please."
     response = await client.put("/api/bots/pokemon", json=changed, headers=API)
     assert response.status_code == 200
+    revision = response.json().pop("revision")
+    # version 1 is the bot as the server started with it (docs/studio.md)
     assert response.json() == {
         "id": "pokemon",
         "title": "Starter Pokémon",
         "flows": 2,
         "kept": "file",
         "source": str(bot_file),
+        "revision": revision,
+        "version": 2,
     }
+    assert response.headers["ETag"] == f'"{revision}"'
     # A conversation in progress goes on with the new bot.
     assert texts(await user.send(text="hm")) == ["Pick one, please.", "<cards>"]
     assert texts(await Conversation(client, "after-import").send()) == [
@@ -190,6 +195,8 @@ async def test_importing_under_a_new_id_adds_a_bot(client: httpx.AsyncClient) ->
         "flows": 1,
         "kept": "database",
         "source": "database",
+        "revision": response.json()["revision"],
+        "version": 1,
     }
     assert [bot["id"] for bot in (await client.get("/api/bots", headers=API)).json()["bots"]] == [
         "pokemon",
@@ -349,7 +356,15 @@ async def test_openapi_describes_every_route(client: httpx.AsyncClient) -> None:
     for route in app.routes:
         if isinstance(route, Route) and (
             route.path.startswith(
-                ("/api/bots", "/api/conversations", "/api/handoffs", "/channels", "/healthz")
+                (
+                    "/api/bots",
+                    "/api/conversations",
+                    "/api/handoffs",
+                    "/api/studio",
+                    "/api/templates",
+                    "/channels",
+                    "/healthz",
+                )
             )
         ):
             path = route.path.replace("{bot_id}", "{botId}").replace(

@@ -74,8 +74,9 @@ async def test_schema_holds_the_tables_and_migration_state(schema: str) -> None:
         "deliveries",
         "bots",
         "outbox",
+        "bot_versions",
     }
-    assert version == "0005"
+    assert version == "0006"
 
 
 async def test_ping_is_false_when_the_server_does_not_answer() -> None:

@@ -61,7 +61,7 @@ async def test_start_migrates_to_head_with_wal(database: Path) -> None:
 
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0005",)]
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0006",)]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"conversations", "transcript", "payload_keys", "deliveries", "bots", "outbox"} <= tables
 
@@ -74,7 +74,8 @@ async def test_foreign_keys_are_enforced(database: Path) -> None:
         db.execute("PRAGMA foreign_keys=ON")
         with pytest.raises(sqlite3.IntegrityError):
             db.execute(
-                "INSERT INTO transcript VALUES ('missing', 1, 'in', '{}', '2024-01-01 00:00:00')"
+                "INSERT INTO transcript (conversation_id, seq, direction, message, at)"
+                " VALUES ('missing', 1, 'in', '{}', '2024-01-01 00:00:00')"
             )
 
 

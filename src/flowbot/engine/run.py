@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowbot.engine.ports import Ports
 from flowbot.engine.state import Position
-from flowbot.engine.trace import TraceStep
+from flowbot.engine.trace import EdgeObserver, TraceStep
 
 if TYPE_CHECKING:
     from flowbot.engine.program import CompiledNode, Program
@@ -27,6 +27,7 @@ class Run:
         "back_stack",
         "context",
         "handoff",
+        "observe",
         "params",
         "params_owned",
         "ports",
@@ -48,6 +49,7 @@ class Run:
         back_stack: tuple[Position, ...],
         screen_on_top: bool,
         ports: Ports,
+        observe: EdgeObserver | None = None,
     ) -> None:
         self.program = program
         self.context = context
@@ -64,6 +66,8 @@ class Run:
         self.step_params: dict[str, Any] | None = None
         # set by a `manual` node: the conversation goes to a person
         self.handoff: dict[str, Any] | None = None
+        # the studio's preview: told of every edge choice, with the context of that moment
+        self.observe = observe
 
     # --- params ------------------------------------------------------------------
 

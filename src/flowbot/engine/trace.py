@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -9,8 +10,14 @@ from flowbot.format.models import Id
 
 if TYPE_CHECKING:
     from flowbot.engine.edges import EdgeChoice
+    from flowbot.engine.program import CompiledNode
 
-__all__ = ["TracePhase", "TraceStep"]
+__all__ = ["EdgeObserver", "TracePhase", "TraceStep"]
+
+# Called (when given to run_turn) right after a node chose its edge, with the
+# turn's context as it was for the choice: the studio's inspector evaluates
+# every edge's conditions there. It must not change the context.
+EdgeObserver = Callable[["CompiledNode", "EdgeChoice", Mapping[str, Any]], None]
 
 # "input": the waiting keyboard node choosing an edge for the user's message;
 # "run": a node executed in the run; "unseen": a node of the start flow run

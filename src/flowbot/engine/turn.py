@@ -36,7 +36,7 @@ from flowbot.engine.ports import Ports, utc_now
 from flowbot.engine.program import CompiledFlow, CompiledNode, Program
 from flowbot.engine.run import Run
 from flowbot.engine.state import ConversationState, Position
-from flowbot.engine.trace import TraceStep
+from flowbot.engine.trace import EdgeObserver, TraceStep
 from flowbot.format.conditions import ConditionError
 from flowbot.format.js_regex import RegexClock, RegexTimeoutError
 from flowbot.format.models import SystemMessages, id_key
@@ -115,6 +115,7 @@ async def run_turn(
     ports: Ports | None = None,
     *,
     time_limit: float | None = None,
+    observe: EdgeObserver | None = None,
 ) -> TurnResult:
     """Run one turn. `state` None is a new conversation.
 
@@ -122,9 +123,12 @@ async def run_turn(
     time: Kakao's 5 s); over it, the running node is cancelled and the turn
     fails with the error message, as with any other limit, keeping nothing
     of the run.
+
+    `observe`: told of each edge choice (`flowbot.engine.trace.EdgeObserver`;
+    the studio's preview). None, the default, costs one attribute test per node.
     """
     if ports is None or (ports.now is utc_now and ports.random is None):
-        return await _run_turn(program, state, message, ports, time_limit)
+        return await _run_turn(program, state, message, ports, time_limit, observe)
     # the turn's time and randomness reach DATE and RAND (flowbot.template.environment)
     now, rng = ports.now, ports.random
     token = use_environment(
@@ -133,7 +137,7 @@ async def run_turn(
         )
     )
     try:
-        return await _run_turn(program, state, message, ports, time_limit)
+        return await _run_turn(program, state, message, ports, time_limit, observe)
     finally:
         reset_environment(token)
 
@@ -144,6 +148,7 @@ async def _run_turn(
     message: InboundMessage,
     ports: Ports | None,
     time_limit: float | None = None,
+    observe: EdgeObserver | None = None,
 ) -> TurnResult:
     is_new = state is None
     before = ConversationState() if state is None else state
@@ -167,6 +172,7 @@ async def _run_turn(
         before.back_stack,
         before.screen_on_top,
         ports or _DEFAULT_PORTS,
+        observe,
     )
     if bad_message is not None:
         return _failed(program, before, message, run, bad_message)
@@ -255,6 +261,8 @@ async def _cancelled(
         step = TraceStep(node.flow.id, node.id, node.type, node.label, phase="input")
         run.trace.append(step)
         step.edge = choose_edge(node.edges, run.context, clock)
+        if run.observe is not None:
+            run.observe(node, step.edge, run.context)
         start = step.edge.edge.target if step.edge.edge is not None else None
     waiting = await _execute(run, start, clock) if start is not None else None
     return _finished(program, before, message, run, waiting)
@@ -339,6 +347,8 @@ def _answer_keyboard(
     finally:
         step.elapsed_ns = perf_counter_ns() - started
     step.edge = choice
+    if run.observe is not None:
+        run.observe(waiting, choice, run.context)
     if choice.edge is None:
         return _entry(program.fallback_flow)
     return choice.edge.target
@@ -454,6 +464,8 @@ async def _execute(
                 return None
             choice = choose_edge(node.edges, context, clock)
             step.edge = choice
+            if run.observe is not None:
+                run.observe(node, choice, context)
             if outcome.failure is not None and (choice.edge is None or choice.edge.size == 0):
                 # only an edge with a condition handles a failure; an unconditional
                 # edge is the happy path the builder drew

@@ -16,15 +16,20 @@ source's format (`flowbot.format.write`), or, for an id the config does not
 name, to the store's bots table (loaded at start-up, `flowbot.server.bots`).
 A bot that does not validate is refused (422) and one that cannot be kept
 (a read-only file, a full disk: 409; the database not answering: 503) leaves
-the running bot as it was.
+the running bot as it was. The saving itself is `flowbot.server.keeper`'s,
+shared with the studio's rollback and flow import.
+
+The studio's additions (docs/studio.md): `GET /api/bots/{id}` answers the
+bot's revision as `ETag`; a PUT with `If-Match` of another revision is
+refused (412) with nothing written; each save records a version (author
+from `X-Flowbot-Author`). The bot routes also open with the studio key.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -33,23 +38,23 @@ from starlette.routing import BaseRoute, Route
 
 from flowbot.config import BOT_ID
 from flowbot.engine import ConversationState, Program, load_program
-from flowbot.format import BotLoadError, export_bot, export_source, load_bot_data
+from flowbot.format import BotLoadError, export_bot, load_bot_data
 from flowbot.format.models import Bot, Flow
 from flowbot.format.validate import is_flow_data
-from flowbot.format.write import SourceWriteError, plan_write
 from flowbot.server import api_models as models
 from flowbot.server.api_models import answer, problem_lines, read_model
-from flowbot.server.bots import DATABASE
 from flowbot.server.context import ServerContext
 from flowbot.server.conversations import ChannelTurn, Render
 from flowbot.server.docs_page import docs_routes
 from flowbot.server.errors import Refusal
 from flowbot.server.guards import json_group
 from flowbot.server.http import BadJSON, BodyTooLarge, logger, read_json
+from flowbot.server.keeper import bot_keeper
 from flowbot.server.openapi import openapi_json
+from flowbot.server.studio_models import author, if_match, kept_answer, studio_group
 from flowbot.store import Conversation, TranscriptEntry
 
-__all__ = ["api_routes", "conversation_detail", "conversation_summary"]
+__all__ = ["api_routes", "compile_import", "conversation_detail", "conversation_summary"]
 
 MAX_BOT_BYTES = 20 * 1024 * 1024
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -57,6 +62,7 @@ MAX_MESSAGE_BYTES = 256 * 1024
 
 def api_routes(ctx: ServerContext) -> list[BaseRoute]:
     service = ctx.service
+    keeper = bot_keeper(ctx)
     # the key check and the error bodies of every route below
     api = json_group(
         keys=[ctx.settings.api_key],
@@ -64,6 +70,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         "or the FLOWBOT_API_KEY environment variable",
         wrong="send the API key as 'Authorization: Bearer <key>' or 'X-API-Key'",
     )
+    # the bot routes the studio edits with also open with the studio key
+    bots_group = studio_group(ctx.settings)
 
     async def list_bots(request: Request) -> Response:
         bots = []
@@ -84,7 +92,8 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
         if program is None:
             raise Refusal(404, f"no bot {bot_id!r}")
         # the Bot model's own export (flowbot.format.export_bot)
-        return JSONResponse(export_bot(program.bot))
+        revision = keeper.versions.revision(bot_id, program)
+        return JSONResponse(export_bot(program.bot), headers={"ETag": f'"{revision}"'})
 
     async def bot(request: Request) -> Response:
         return await (put_bot(request) if request.method == "PUT" else get_bot(request))
@@ -99,87 +108,18 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
             raise Refusal(413, f"the bot is over {MAX_BOT_BYTES} bytes") from None
         except BadJSON as error:
             raise Refusal(400, str(error)) from None
-        if not isinstance(data, dict):
-            raise Refusal(422, "a bot is a JSON object")
-        source = f"api:{bot_id}"
-        refused = "the bot does not validate; the running bot is unchanged"
-        try:
-            # validated by the format's Bot (or Flow) model, then checked as `flowbot validate`
-            # does: its problems name the flow and node
-            bot = load_bot_data(data, source)
-            program = load_program(bot, bot_id, source=source)
-        except BotLoadError as error:
-            raise Refusal(422, refused, [str(problem) for problem in error.problems]) from None
-        try:
-            # and strictly, as JSON Schema reads it: true is not "true", nor 1 true
-            (Flow if is_flow_data(data) else Bot).model_validate(data, strict=True)
-        except ValidationError as error:
-            raise Refusal(422, refused, problem_lines(error)) from None
-        # shielded: a client that hangs up mid-write cannot leave the bot
-        # written but not running (or the reverse)
-        keeping = asyncio.ensure_future(keep(bot_id, bot, program))
-        keeping.add_done_callback(lambda done: done.cancelled() or done.exception())
-        kept = await asyncio.shield(keeping)
+        bot, program = compile_import(bot_id, data)
+        # shielded (BotKeeper.keep): a client that hangs up mid-write cannot
+        # leave the bot written but not running (or the reverse); a stale
+        # If-Match (the studio's) is 412 with nothing written
+        kept = await keeper.keep(
+            bot_id, bot, program, expected=if_match(request), author=author(request)
+        )
         request_logger_info(
             request,
             f"bot {bot_id!r} {'replaced' if kept.existed else 'added'}, kept in {kept.source}",
         )
-        kept_bot = kept.program.bot
-        imported = models.ImportedBot(
-            id=bot_id,
-            title=kept_bot.title,
-            flows=len(kept_bot.flows),
-            kept=kept.kind,
-            source=kept.source,
-        )
-        return answer(imported, 200 if kept.existed else 201)
-
-    # one import at a time: each one's write and swap happen together
-    importing = asyncio.Lock()
-
-    async def keep(bot_id: str, bot: Bot, program: Program) -> Kept:
-        """Write the bot to its file, folder or the database, then swap it in."""
-        async with importing:
-            loaded = ctx.bots.entry(bot_id)
-            existed = loaded is not None
-            unchanged = "the running bot is unchanged"
-            if loaded is None or loaded.path is None:
-                try:
-                    await ctx.store.put_bot(bot_id, export_source(bot))
-                except Exception as error:  # the database's own errors, or none answering
-                    logger.warning("bot %r: the database did not keep it: %r", bot_id, error)
-                    raise Refusal(
-                        503,
-                        "the bot could not be kept: the database did not take it "
-                        f"({type(error).__name__}, see the server log); {unchanged}",
-                        code="database_unavailable",
-                    ) from error
-                ctx.bots.put(bot_id, program, DATABASE)
-                return Kept("database", DATABASE, program, existed)
-            path = loaded.path
-            try:
-                plan = await asyncio.to_thread(plan_write, path, bot, current=loaded.program.bot)
-                if plan.bot is not bot:  # a folder's order, a flow file: what a restart loads
-                    program = load_program(plan.bot, bot_id, source=str(path))
-                await asyncio.to_thread(plan.apply)
-            except BotLoadError as error:
-                raise Refusal(
-                    422,
-                    f"the bot does not validate as {path} would read it back; {unchanged}",
-                    [str(problem) for problem in error.problems],
-                ) from error
-            except (SourceWriteError, OSError) as error:
-                if isinstance(error, SourceWriteError):
-                    message = str(error)
-                else:
-                    message = f"cannot read {path}: {error.strerror or error}"
-                raise Refusal(
-                    409,
-                    f"the bot could not be kept: {message}; {unchanged}",
-                    code="source_not_writable",
-                ) from error
-            ctx.bots.put(bot_id, program, str(path), path=path)
-            return Kept(plan.kind, str(path), program, existed)
+        return kept_answer(bot_id, kept)
 
     async def list_flows(request: Request) -> Response:
         bot_id = request.path_params["bot_id"]
@@ -273,10 +213,10 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
     return [
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *docs_routes(),
-        Route("/api/bots", list_bots, methods=["GET"], middleware=api),
+        Route("/api/bots", list_bots, methods=["GET"], middleware=bots_group),
         # one route for both methods, so that a 405 names them both in `Allow`
-        Route("/api/bots/{bot_id}", bot, methods=["GET", "PUT"], middleware=api),
-        Route("/api/bots/{bot_id}/flows", list_flows, methods=["GET"], middleware=api),
+        Route("/api/bots/{bot_id}", bot, methods=["GET", "PUT"], middleware=bots_group),
+        Route("/api/bots/{bot_id}/flows", list_flows, methods=["GET"], middleware=bots_group),
         Route(
             "/api/bots/{bot_id}/conversations",
             list_conversations,
@@ -304,18 +244,29 @@ def api_routes(ctx: ServerContext) -> list[BaseRoute]:
     ]
 
 
+def compile_import(bot_id: str, data: Any) -> tuple[Bot, Program]:
+    """An imported bot (or flow) as `PUT /api/bots/{id}` reads it; 422 when it does not validate."""
+    if not isinstance(data, dict):
+        raise Refusal(422, "a bot is a JSON object")
+    source = f"api:{bot_id}"
+    refused = "the bot does not validate; the running bot is unchanged"
+    try:
+        # validated by the format's Bot (or Flow) model, then checked as `flowbot validate`
+        # does: its problems name the flow and node
+        bot = load_bot_data(data, source)
+        program = load_program(bot, bot_id, source=source)
+    except BotLoadError as error:
+        raise Refusal(422, refused, [str(problem) for problem in error.problems]) from None
+    try:
+        # and strictly, as JSON Schema reads it: true is not "true", nor 1 true
+        (Flow if is_flow_data(data) else Bot).model_validate(data, strict=True)
+    except ValidationError as error:
+        raise Refusal(422, refused, problem_lines(error)) from None
+    return bot, program
+
+
 def request_logger_info(request: Request, message: str) -> None:
     logger.info("%s %s: %s", request.method, request.scope["path"], message)
-
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """Where an import was kept: "file" or "folder" (`source` its path) or "database"."""
-
-    kind: str
-    source: str
-    program: Program
-    existed: bool
 
 
 def conversation_summary(conversation: Conversation) -> models.Conversation:

@@ -320,6 +320,15 @@ class ImportedBot(AnswerBody):
         "or the database for an id the config does not name"
     )
     source: str = Field(description="That file's or folder's path, or 'database'")
+    revision: Annotated[str | None, NOT_NULL] = Field(
+        None, description="The saved bot's revision (also its ETag): send it as If-Match next time"
+    )
+    version: Annotated[int | None, NOT_NULL] = Field(
+        None,
+        ge=1,
+        description="The version recorded for this save (left out when the store did not "
+        "record it)",
+    )
 
 
 class FlowSummary(AnswerBody):

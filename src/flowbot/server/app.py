@@ -39,6 +39,7 @@ from flowbot.server.messages import MessagesEndpoint
 from flowbot.server.outbound import Outbound
 from flowbot.server.push import PushHub
 from flowbot.server.sends import SendRelay
+from flowbot.server.studio_api import studio_routes
 from flowbot.server.web import web_routes
 from flowbot.store import Store, open_store, purge_expired
 
@@ -277,6 +278,7 @@ def create_app(
             *channel_routes(ctx),
             *agent_routes(ctx, handoffs),
             *api_routes(ctx),
+            *studio_routes(ctx),
         ],
         lifespan=lifespan,
         exception_handlers={

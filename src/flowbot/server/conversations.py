@@ -66,6 +66,7 @@ from flowbot.store import (
     TranscriptEntry,
 )
 from flowbot.store.base import new_conversation
+from flowbot.studio.traces import turn_trace
 
 __all__ = ["ChannelTurn", "ConversationService", "Render", "TurnRequest", "lock_key"]
 
@@ -489,7 +490,8 @@ class ConversationService:
             rendered = render(result)
             state_json = result.state.to_json()
             at = datetime.now(UTC)
-            entries = [TranscriptEntry("in", inbound_json(inbound), at)]
+            # what the turn ran, for the studio's statistics (flowbot.studio.traces)
+            entries = [TranscriptEntry("in", inbound_json(inbound), at, turn_trace(result))]
             entries.extend(TranscriptEntry("out", reply, at) for reply in logged_replies(result))
             payloads = rendered.payload_keys or None
             # with no webhook configured: nothing built, nothing written

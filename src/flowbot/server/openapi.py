@@ -258,6 +258,24 @@ def _text(description: str, headers: Mapping[str, Any] | None = None) -> Answer:
 
 
 _NOT_JSON = _error("The body is not JSON")
+# the studio's revisions (docs/studio.md), on the bot routes
+REVISION_HEADER = {
+    "ETag": {
+        "description": "The bot's revision, quoted: the sha256 of its canonical JSON",
+        "schema": _STRING,
+    }
+}
+IF_MATCH = Param(
+    "If-Match",
+    "header",
+    str,
+    "The revision (ETag) the bot was opened at: a bot that changed since is refused with 412",
+)
+AUTHOR = Param("X-Flowbot-Author", "header", str, "Who saves, for the versions (default: api)")
+STALE_REVISION = _error(
+    "If-Match names another revision than the running bot's: nothing was written "
+    "(code stale_revision; reload, or save as a copy)"
+)
 _INVALID = _error("The body does not follow the schema; `problems` lists why")
 _BUSY = _error("The conversation is busy in another process: try again")
 _TOO_LARGE = _error("The body is over 256 KiB")
@@ -528,7 +546,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "get",
         "/api/bots/{botId}",
         "Export a bot as CLOSER JSON",
-        {200: Answer("The bot", Bot), 404: _error("No such bot")},
+        {
+            200: Answer("The bot", Bot, headers=REVISION_HEADER),
+            404: _error("No such bot"),
+        },
         parameters=(_BOT_ID,),
         operation_id="exportBot",
     ),
@@ -537,9 +558,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "/api/bots/{botId}",
         "Import a bot (CLOSER JSON); a bot that does not validate changes nothing",
         {
-            200: Answer("Replaced", m.ImportedBot),
-            201: Answer("Added", m.ImportedBot),
+            200: Answer("Replaced", m.ImportedBot, headers=REVISION_HEADER),
+            201: Answer("Added", m.ImportedBot, headers=REVISION_HEADER),
             400: _NOT_JSON,
+            412: STALE_REVISION,
             409: _error(
                 "The bot's file or folder cannot be written (read-only, a full disk, a file in "
                 "the folder that is not a flow): the running bot is unchanged"
@@ -556,13 +578,15 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         request=m.BotImport,
         example=_HELLO_BOT,
-        parameters=(_NEW_BOT_ID,),
+        parameters=(_NEW_BOT_ID, IF_MATCH, AUTHOR),
         operation_id="importBot",
         description="The bot is kept, then replaces the running bot of that id (or is added). "
         "A bot the config names is written to its file or folder, in that source's format "
         "(JSON or YAML; a folder keeps each flow's file, adds files for new flows and removes "
         "those of flows it no longer has); any other id is kept in the database and loaded "
-        "again at start-up. Nothing is written when the bot does not validate.",
+        "again at start-up. Nothing is written when the bot does not validate. Each save "
+        "records a version (docs/studio.md); with If-Match, a bot that changed since is "
+        "refused (412) and nothing is written.",
     ),
     _api(
         "get",
@@ -771,6 +795,10 @@ TAGS = [
     {"name": "web channel", "description": "The chat widget's routes (public)"},
     {"name": "messenger channels", "description": "The platforms' webhooks (docs/channels.md)"},
     {"name": "server", "description": "The server itself"},
+    {
+        "name": "studio",
+        "description": "The studio's routes (docs/studio.md): the API key or the studio key",
+    },
 ]
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "The API key"},
@@ -871,8 +899,11 @@ def _parameter(param: Param) -> dict[str, Any]:
 
 @functools.cache
 def openapi_document() -> dict[str, Any]:
-    """The document of `OPERATIONS`, built once, when first asked for (it takes ~0.1 s)."""
-    return build_document()
+    """The document of `OPERATIONS` and the studio's, built once, when first asked for
+    (it takes ~0.1 s)."""
+    from flowbot.server.studio_openapi import STUDIO_OPERATIONS
+
+    return build_document((*OPERATIONS, *STUDIO_OPERATIONS))
 
 
 @functools.cache

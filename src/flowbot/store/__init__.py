@@ -9,6 +9,7 @@ a store; ``await store.start()`` connects and migrates.
 from __future__ import annotations
 
 from flowbot.store.base import (
+    BotVersion,
     ClaimedEvent,
     ConflictError,
     Conversation,
@@ -21,6 +22,7 @@ from flowbot.store.base import (
     StoredBot,
     StoreError,
     TranscriptEntry,
+    TurnTrace,
 )
 from flowbot.store.memory import MemoryStore
 from flowbot.store.retention import (
@@ -38,6 +40,7 @@ __all__ = [
     "OUTBOX_DELIVERED_HOURS",
     "OUTBOX_FAILED_DAYS",
     "PAYLOAD_KEY_DAYS",
+    "BotVersion",
     "ClaimedEvent",
     "ConflictError",
     "Conversation",
@@ -52,6 +55,7 @@ __all__ = [
     "StoreError",
     "StoredBot",
     "TranscriptEntry",
+    "TurnTrace",
     "database_url",
     "open_store",
     "purge_expired",

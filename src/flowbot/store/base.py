@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import orjson
 
 __all__ = [
+    "BotVersion",
     "ClaimedEvent",
     "ConflictError",
     "Conversation",
@@ -31,6 +32,7 @@ __all__ = [
     "StoreError",
     "StoredBot",
     "TranscriptEntry",
+    "TurnTrace",
     "dump_json",
     "encode_entry",
     "new_conversation",
@@ -99,6 +101,35 @@ class TranscriptEntry:
     direction: Direction
     message: dict[str, Any]
     at: datetime
+    # a turn's "in" entry: the compact trace of what the turn ran
+    # (flowbot.studio.traces), kept for the statistics; read back by `turn_traces` only
+    trace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTrace:
+    """One turn of a conversation, as the statistics read it (``turn_traces``)."""
+
+    conversation_id: str
+    user_key: str
+    seq: int
+    at: datetime
+    # None: a turn saved before traces were kept
+    trace: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BotVersion:
+    """One saved version of a bot; ``bot`` (its CLOSER JSON) is None in listings."""
+
+    bot_id: str
+    number: int
+    author: str
+    created_at: datetime
+    revision: str
+    flows: int
+    nodes: int
+    bot: dict[str, Any] | None = None
 
 
 @dataclass
@@ -299,6 +330,30 @@ class Store(Protocol):
     async def count_events(self) -> dict[EventStatus, int]:
         """How many outbox rows are in each status (absent: none)."""
 
+    # -- the studio: bot versions and turn traces (flowbot.studio) ---------------
+
+    async def add_bot_version(
+        self,
+        bot_id: str,
+        bot: Mapping[str, Any],
+        *,
+        author: str,
+        revision: str,
+        flows: int,
+        nodes: int,
+    ) -> BotVersion:
+        """Record the bot's next version (the highest number + 1, from 1); return it."""
+
+    async def list_bot_versions(self, bot_id: str, limit: int = 1000) -> list[BotVersion]:
+        """The bot's versions, newest first, without their JSON (``bot`` None)."""
+
+    async def get_bot_version(self, bot_id: str, number: int) -> BotVersion | None:
+        """One version with its JSON."""
+
+    async def turn_traces(self, bot_id: str, since: datetime, until: datetime) -> list[TurnTrace]:
+        """The bot's turns (transcript "in" rows) from ``since`` up to (not at) ``until``,
+        ordered by conversation, then turn."""
+
 
 def dump_json(value: Any) -> str:
     """The one JSON text form every store writes: compact, UTF-8 kept readable.
@@ -338,8 +393,8 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def encode_entry(entry: TranscriptEntry) -> tuple[Direction, str, datetime]:
-    """(direction, message JSON text, UTC time): the stored form of a transcript entry."""
+def encode_entry(entry: TranscriptEntry) -> tuple[Direction, str, datetime, str | None]:
+    """(direction, message JSON text, UTC time, trace): the stored form of a transcript entry."""
     if entry.direction not in ("in", "out"):
         raise ValueError(f"transcript direction must be 'in' or 'out', not {entry.direction!r}")
-    return entry.direction, dump_json(entry.message), to_utc(entry.at)
+    return entry.direction, dump_json(entry.message), to_utc(entry.at), entry.trace

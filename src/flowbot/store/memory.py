@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flowbot.store.base import (
+    BotVersion,
     ClaimedEvent,
     ConflictError,
     Conversation,
@@ -25,6 +26,7 @@ from flowbot.store.base import (
     OutboxEvent,
     StoredBot,
     TranscriptEntry,
+    TurnTrace,
     dump_json,
     encode_entry,
     new_conversation,
@@ -38,7 +40,7 @@ __all__ = ["MemoryStore"]
 class _Row:
     conversation: Conversation
     state_json: str | None = None
-    transcript: list[tuple[Direction, str, datetime]] = field(default_factory=list)
+    transcript: list[tuple[Direction, str, datetime, str | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +72,8 @@ class MemoryStore:
         # seq → row, in seq order
         self._outbox: dict[int, _OutboxRow] = {}
         self._last_seq = 0
+        # bot id → its versions, oldest first, each with its JSON text
+        self._versions: dict[str, list[tuple[BotVersion, str]]] = {}
 
     async def start(self) -> None:
         return None
@@ -189,7 +193,7 @@ class MemoryStore:
             return []
         return [
             TranscriptEntry(direction=direction, message=json.loads(message), at=at)
-            for direction, message, at in row.transcript[-limit:]
+            for direction, message, at, _trace in row.transcript[-limit:]
         ]
 
     async def put_payload(self, key: str, payload: str) -> None:
@@ -304,6 +308,45 @@ class MemoryStore:
             counts[row.status] = counts.get(row.status, 0) + 1
         return counts
 
+    async def add_bot_version(
+        self,
+        bot_id: str,
+        bot: Mapping[str, Any],
+        *,
+        author: str,
+        revision: str,
+        flows: int,
+        nodes: int,
+    ) -> BotVersion:
+        bot_json = dump_json(bot)
+        versions = self._versions.setdefault(bot_id, [])
+        number = versions[-1][0].number + 1 if versions else 1
+        version = BotVersion(bot_id, number, author, utc_now(), revision, flows, nodes)
+        versions.append((version, bot_json))
+        return version
+
+    async def list_bot_versions(self, bot_id: str, limit: int = 1000) -> list[BotVersion]:
+        versions = self._versions.get(bot_id, [])
+        return [version for version, _ in reversed(versions)][: max(limit, 0)]
+
+    async def get_bot_version(self, bot_id: str, number: int) -> BotVersion | None:
+        for version, bot_json in self._versions.get(bot_id, []):
+            if version.number == number:
+                return replace(version, bot=json.loads(bot_json))
+        return None
+
+    async def turn_traces(self, bot_id: str, since: datetime, until: datetime) -> list[TurnTrace]:
+        rows = sorted(
+            (row for row in self._rows.values() if row.conversation.bot_id == bot_id),
+            key=lambda row: row.conversation.id,
+        )
+        return [
+            TurnTrace(row.conversation.id, row.conversation.user_key, seq, at, trace)
+            for row in rows
+            for seq, (direction, _message, at, trace) in enumerate(row.transcript, 1)
+            if direction == "in" and since <= at < until
+        ]
+
     def _add_events(self, events: Sequence[OutboxEvent], now: datetime) -> None:
         for event in events:
             self._last_seq += 1
@@ -333,5 +376,5 @@ class MemoryStore:
         return replace(row.conversation, state=state)
 
 
-def _encode(entries: list[TranscriptEntry]) -> list[tuple[Direction, str, datetime]]:
+def _encode(entries: list[TranscriptEntry]) -> list[tuple[Direction, str, datetime, str | None]]:
     return [encode_entry(entry) for entry in entries]

@@ -101,8 +101,8 @@ __all__ = [
     "upgrade_to_head",
 ]
 
-# A transcript entry as stored: (direction, message JSON text, UTC time).
-Line = tuple[str, str, datetime]
+# A transcript entry as stored: (direction, message JSON text, UTC time, trace).
+Line = tuple[str, str, datetime, str | None]
 
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 # Any fixed number: serialises migrations of processes sharing one PostgreSQL.
@@ -445,7 +445,8 @@ _SQLITE_SAVE_TURN = (
     " updated_at = ? WHERE id = ? AND version = ? RETURNING version, last_seq"
 )
 _SQLITE_INSERT_TRANSCRIPT = (
-    "INSERT INTO transcript (conversation_id, seq, direction, message, at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO transcript (conversation_id, seq, direction, message, at, trace)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_INSERT_DELIVERY = "INSERT INTO deliveries (key, at, answer) VALUES (?, ?, ?)"
 _SQLITE_INSERT_EVENT = (
@@ -490,11 +491,11 @@ def save_turn_sqlite(
         # A turn's lines usually share one time: format each distinct one once.
         times: dict[datetime, str] = {}
         rows = []
-        for offset, (direction, message, at) in enumerate(lines):
+        for offset, (direction, message, at, trace) in enumerate(lines):
             text = times.get(at)
             if text is None:
                 text = times[at] = _sqlite_time(at)
-            rows.append((conversation_id, first + offset, direction, message, text))
+            rows.append((conversation_id, first + offset, direction, message, text, trace))
         dbapi.executemany(_SQLITE_INSERT_TRANSCRIPT, rows)
     if payloads:
         stored_at = _sqlite_time(now)
@@ -784,7 +785,8 @@ def _insert_lines(
                 "direction": direction,
                 "message": message,
                 "at": at,
+                "trace": trace,
             }
-            for offset, (direction, message, at) in enumerate(lines)
+            for offset, (direction, message, at, trace) in enumerate(lines)
         ],
     )

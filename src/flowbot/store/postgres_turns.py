@@ -28,8 +28,8 @@ from flowbot.store.base import Conversation, DeliveryAnsweredError
 
 __all__ = ["DatabaseUnavailableError", "find_conversation", "save_turn"]
 
-# (direction, message JSON text, time): `flowbot.store.operations.Line`
-Line = tuple[str, str, datetime]
+# (direction, message JSON text, time, trace): `flowbot.store.operations.Line`
+Line = tuple[str, str, datetime, str | None]
 
 _FIND = (
     "SELECT id, bot_id, channel, user_key, token, state, version, created_at, updated_at"
@@ -46,11 +46,11 @@ WITH saved AS (
     WHERE id = $1 AND version = $3
     RETURNING version, last_seq
 ), lines AS (
-    INSERT INTO transcript (conversation_id, seq, direction, message, at)
-    SELECT $1, saved.last_seq - $4 + line.n, line.direction, line.message, line.at
+    INSERT INTO transcript (conversation_id, seq, direction, message, at, trace)
+    SELECT $1, saved.last_seq - $4 + line.n, line.direction, line.message, line.at, line.trace
     FROM saved,
-        unnest($6::text[], $7::text[], $8::timestamptz[])
-            WITH ORDINALITY AS line(direction, message, at, n)
+        unnest($6::text[], $7::text[], $8::timestamptz[], $11::text[])
+            WITH ORDINALITY AS line(direction, message, at, trace, n)
 ), answered AS (
     INSERT INTO deliveries (key, at, answer)
     SELECT $9::text, $5, $10::text FROM saved WHERE $9::text IS NOT NULL
@@ -135,9 +135,10 @@ async def save_turn(
     answer: str | None = None,
 ) -> int | None:
     """The new version, or None when the version-checked UPDATE matched no row."""
-    directions = [direction for direction, _, _ in lines]
-    messages = [message for _, message, _ in lines]
-    times = [at for _, _, at in lines]
+    directions = [line[0] for line in lines]
+    messages = [line[1] for line in lines]
+    times = [line[2] for line in lines]
+    traces = [line[3] for line in lines]
     async with _driver(engine) as driver:
         try:
             version = await driver.fetchval(
@@ -152,6 +153,7 @@ async def save_turn(
                 times,
                 delivery,
                 answer,
+                traces,
             )
         except Exception as error:  # asyncpg.UniqueViolationError on the deliveries key
             if (

@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "bot_versions",
     "bots",
     "conversations",
     "deliveries",
@@ -92,6 +93,9 @@ transcript = Table(
     Column("direction", String(3), nullable=False),
     Column("message", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
+    # a turn's "in" row: what the turn ran, for the studio's statistics
+    # (flowbot.studio.traces); null on other rows
+    Column("trace", Text, nullable=True),
 )
 
 # Postback payloads too long for a channel (LINE: 300 characters), under the
@@ -160,4 +164,20 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Index("ix_outbox_claim", "webhook", "status", "seq"),
     Index("ix_outbox_done", "status", "done_at"),
+)
+
+# Every bot saved through the API (PUT, rollback, flow import), numbered per
+# bot from 1: its CLOSER JSON as exported, and its revision (sha256 of the
+# canonical JSON), which the studio sends back as If-Match (flowbot.studio.versions).
+bot_versions = Table(
+    "bot_versions",
+    metadata,
+    Column("bot_id", String(100), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("author", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revision", String(64), nullable=False),
+    Column("flows", Integer, nullable=False),
+    Column("nodes", Integer, nullable=False),
+    Column("bot", Text, nullable=False),
 )

@@ -62,8 +62,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from flowbot.store import operations, postgres_turns
+from flowbot.store import operations, postgres_turns, studio_ops
 from flowbot.store.base import (
+    BotVersion,
     ClaimedEvent,
     Conversation,
     ConversationExistsError,
@@ -71,6 +72,7 @@ from flowbot.store.base import (
     OutboxEvent,
     StoredBot,
     TranscriptEntry,
+    TurnTrace,
     dump_json,
     encode_entry,
     new_conversation,
@@ -344,6 +346,43 @@ class SQLStore:
 
     async def count_events(self) -> dict[EventStatus, int]:
         return await self.runner.read(operations.count_events)
+
+    async def add_bot_version(
+        self,
+        bot_id: str,
+        bot: Mapping[str, Any],
+        *,
+        author: str,
+        revision: str,
+        flows: int,
+        nodes: int,
+    ) -> BotVersion:
+        bot_json = dump_json(bot)
+        for attempt in range(5):
+            try:
+                return await self.runner.write(
+                    studio_ops.add_bot_version,
+                    bot_id,
+                    bot_json,
+                    author,
+                    revision,
+                    flows,
+                    nodes,
+                    utc_now(),
+                )
+            except IntegrityError:  # another process took that number first
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def list_bot_versions(self, bot_id: str, limit: int = 1000) -> list[BotVersion]:
+        return await self.runner.read(studio_ops.list_bot_versions, bot_id, limit)
+
+    async def get_bot_version(self, bot_id: str, number: int) -> BotVersion | None:
+        return await self.runner.read(studio_ops.get_bot_version, bot_id, number)
+
+    async def turn_traces(self, bot_id: str, since: datetime, until: datetime) -> list[TurnTrace]:
+        return await self.runner.read(studio_ops.turn_traces, bot_id, since, until)
 
     def _create_runner(self) -> Runner:
         if self.backend == "sqlite":
