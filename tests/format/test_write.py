@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from flowbot.format.write import (
     SourceWriteError,
     WritePlan,
     json_text,
+    ordered_like,
     plan_write,
     yaml_text,
 )
@@ -97,11 +99,13 @@ def test_an_unchanged_yaml_bot_is_written_as_its_export(tmp_path: Path) -> None:
     path = tmp_path / "pokemon.yaml"
     shutil.copy(POKEMON, path)
     bot = load_bot(path)
+    original = read_document(path)
 
     plan = written(path, load_bot_data(export_bot(bot)), current=bot)
 
     assert plan.kind == "file"
-    assert path.read_text(encoding="utf-8") == yaml_text(export_bot(bot))
+    # the export, its keys in the order the file had them (a small diff in git)
+    assert path.read_text(encoding="utf-8") == yaml_text(ordered_like(export_bot(bot), original))
     assert export_bot(load_bot(path)) == export_bot(bot)
     before = path.read_bytes()
     written(path, load_bot(path), current=load_bot(path))
@@ -219,6 +223,7 @@ def folder(tmp_path: Path) -> Path:
 def test_an_unchanged_folder_bot_loads_back_the_same(folder: Path) -> None:
     bot = load_bot(folder)
     names = sorted(files_of(folder))
+    menu = read_document(folder / "1-menu.yaml")
 
     plan = written(folder, load_bot_data(export_bot(bot)))
 
@@ -229,7 +234,7 @@ def test_an_unchanged_folder_bot_loads_back_the_same(folder: Path) -> None:
     assert read_document(folder / "2-animals.json") == export_bot(bot)["flows"][1]
     assert (folder / "2-animals.json").read_text(encoding="utf-8").startswith("{\n")
     assert (folder / "1-menu.yaml").read_text(encoding="utf-8") == yaml_text(
-        export_bot(bot)["flows"][0]
+        ordered_like(export_bot(bot)["flows"][0], menu)
     )
     before = files_of(folder)
     written(folder, load_bot(folder))
@@ -362,3 +367,41 @@ def test_a_folder_write_that_fails_half_way_puts_the_files_back(
         plan.apply()
 
     assert files_of(folder) == before
+
+
+def test_a_changed_message_changes_its_line_only_in_a_file_of_another_key_order(
+    tmp_path: Path,
+) -> None:
+    # CLOSER writes a node's keys as id, label, type, data, meta, next, and no last newline
+    flow = {
+        "id": 1,
+        "title": "Start",
+        "nodes": [
+            {"id": 1, "label": "Entry", "type": "entry", "data": {}, "next": [{"nodeId": 2}]},
+            {
+                "id": 2,
+                "label": "Hello",
+                "type": "response",
+                "data": {"message": {"type": "text", "text": "Hello!"}},
+                "meta": {"design": {"x": 10, "y": 20}},
+                "next": [],
+            },
+        ],
+    }
+    path = tmp_path / "start.flow.json"
+    path.write_text(json.dumps(flow, ensure_ascii=False, indent=2), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    bot = load_bot(path)
+    changed = export_bot(bot)
+    changed["flows"][0]["nodes"][1]["data"]["message"]["text"] = "Hi!"
+
+    written(path, load_bot_data(changed), current=bot)
+
+    after = path.read_text(encoding="utf-8")
+    diff = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert diff == ['-          "text": "Hello!"', '+          "text": "Hi!"']
+    assert not after.endswith("\n")

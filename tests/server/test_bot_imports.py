@@ -22,7 +22,8 @@ import pytest
 
 from flowbot.config import BotSource, Settings
 from flowbot.format import export_bot, load_bot, read_bot
-from flowbot.format.write import json_text, yaml_text
+from flowbot.format.load import read_document
+from flowbot.format.write import json_text, ordered_like, yaml_text
 from flowbot.server import create_app
 from flowbot.store import MemoryStore, SQLStore
 
@@ -98,12 +99,16 @@ async def test_a_file_bot_import_is_served_after_a_restart(
 ) -> None:
     source = make(tmp_path)
     settings = settings_for(tmp_path, source)
+    original = read_document(source.path)
     async with served(settings) as client:
         changed = (await client.get("/api/bots/pokemon", headers=API)).json()
         changed["flows"][0]["nodes"][1]["data"]["message"]["text"] = "Hello, trainer! 안녕"
         answer = await client.put("/api/bots/pokemon", json=changed, headers=API)
         assert answer.status_code == 200, answer.text
-        assert answer.json() == {
+        kept = answer.json()
+        # the saved version (the studio's versions) and its content revision
+        assert (kept.pop("version"), len(kept.pop("revision"))) == (2, 64)
+        assert kept == {
             "id": "pokemon",
             "title": "Starter Pokémon",
             "flows": 2,
@@ -112,9 +117,11 @@ async def test_a_file_bot_import_is_served_after_a_restart(
         }
         assert await first_texts(client, "pokemon", "before") == ["Hello, trainer! 안녕", "<cards>"]
 
-    # the file holds it, in its own format
+    # the file holds it, in its own format and its own key order
     text = source.path.read_text(encoding="utf-8")
-    expected = yaml_text(changed) if source.path.suffix == ".yaml" else json_text(changed)
+    ordered = ordered_like(changed, original)
+    # (json_bot's file has no last newline, and keeps none)
+    expected = yaml_text(ordered) if source.path.suffix == ".yaml" else json_text(ordered)[:-1]
     assert text == expected
     assert export_bot(load_bot(source.path)) == changed
 
@@ -162,7 +169,9 @@ async def test_a_bot_with_no_file_is_kept_in_the_database(tmp_path: Path) -> Non
     async with served(settings) as client:
         answer = await client.put("/api/bots/echo", json=echo_flow(), headers=API)
         assert answer.status_code == 201, answer.text
-        assert answer.json() == {
+        kept = answer.json()
+        assert (kept.pop("version"), len(kept.pop("revision"))) == (1, 64)
+        assert kept == {
             "id": "echo",
             "title": "Echo",
             "flows": 1,
@@ -201,13 +210,15 @@ async def test_an_unchanged_export_writes_the_file_that_loads_the_same_bot(
 ) -> None:
     source = yaml_bot(tmp_path)
     original = export_bot(load_bot(POKEMON))
+    in_file = read_document(POKEMON)
     async with serve_asgi(settings_for(tmp_path, source)) as client:
         exported = (await client.get("/api/bots/pokemon", headers=API)).json()
         assert (await client.put("/api/bots/pokemon", json=exported, headers=API)).is_success
         first = source.path.read_bytes()
         assert (await client.put("/api/bots/pokemon", json=exported, headers=API)).is_success
         assert source.path.read_bytes() == first
-    assert first.decode("utf-8") == yaml_text(original)
+    # the export, in the order of the file's keys
+    assert first.decode("utf-8") == yaml_text(ordered_like(original, in_file))
     assert export_bot(load_bot(source.path)) == original
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "SourceWriteError",
     "WritePlan",
     "json_text",
+    "ordered_like",
     "plan_write",
     "yaml_text",
 ]
@@ -107,7 +108,56 @@ def yaml_text(document: Any) -> str:
 
 
 def _text_for(path: Path, document: Any) -> str:
-    return yaml_text(document) if path.suffix.lower() in _YAML_SUFFIXES else json_text(document)
+    """The file's new text: in the order of the keys the file has now, and its last newline.
+
+    A bot file is versioned in git: re-serialised in the export's own key
+    order, a file CLOSER wrote (`id, label, type, data, meta, next`) would
+    change on most of its lines for one changed message.
+    """
+    old_text = _old_text(path)
+    if old_text is not None:
+        with contextlib.suppress(BotLoadError):
+            document = ordered_like(document, read_document(path))
+    if path.suffix.lower() in _YAML_SUFFIXES:
+        return yaml_text(document)
+    text = json_text(document)
+    if old_text is not None and old_text and not old_text.endswith("\n"):
+        text = text[:-1]
+    return text
+
+
+def _old_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def ordered_like(new: Any, old: Any) -> Any:
+    """`new` with its objects' keys in the order `old`'s have them (new keys after).
+
+    Lists are matched element by element: by `id` when every element of both
+    is an object with one (nodes and flows, which may be added, removed or
+    moved), else by position. Values are `new`'s, unchanged.
+    """
+    if isinstance(new, dict) and isinstance(old, dict):
+        keys = [key for key in old if key in new] + [key for key in new if key not in old]
+        return {key: ordered_like(new[key], old.get(key)) for key in keys}
+    if isinstance(new, list) and isinstance(old, list):
+        by_id = _by_id(old)
+        if by_id is not None and _by_id(new) is not None:
+            return [ordered_like(item, by_id.get(id_key(item["id"]))) for item in new]
+        return [
+            ordered_like(item, old[index] if index < len(old) else None)
+            for index, item in enumerate(new)
+        ]
+    return new
+
+
+def _by_id(items: list[Any]) -> dict[str, Any] | None:
+    if not items or not all(isinstance(item, dict) and "id" in item for item in items):
+        return None
+    return {id_key(item["id"]): item for item in items}
 
 
 @dataclass(frozen=True, slots=True)
