@@ -101,17 +101,27 @@ def machine_busy_seconds() -> float:
 
 
 class CpuMeter:
-    """CPU seconds used between start() and stop() by some processes."""
+    """CPU seconds used between start() and stop() by the processes alive at both.
+
+    A process that ends meanwhile (a PostgreSQL backend of a pool connection
+    closed after a peak) takes its CPU time with it: it is left out rather
+    than counted as negative, and `ended` says how many were.
+    """
 
     def __init__(self, pids: Sequence[int]) -> None:
         self.pids = list(pids)
-        self.before = 0.0
+        self.before: dict[int, float] = {}
+        self.ended = 0
 
     def start(self) -> None:
-        self.before = sum(cpu_seconds(pid) for pid in self.pids)
+        self.before = {pid: cpu_seconds(pid) for pid in self.pids}
 
     def stop(self) -> float:
-        return sum(cpu_seconds(pid) for pid in self.pids) - self.before
+        after = {pid: cpu_seconds(pid) for pid in self.pids}
+        # (cpu_seconds is 0 for a process that is gone)
+        kept = [pid for pid in self.pids if after[pid] > 0 and after[pid] >= self.before[pid]]
+        self.ended = len(self.pids) - len(kept)
+        return sum(after[pid] - self.before[pid] for pid in kept)
 
 
 def wait_healthy(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

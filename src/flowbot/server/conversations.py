@@ -227,7 +227,8 @@ class ConversationService:
                 delivery,
                 request.trusted,
                 request.time_limit,
-                held,
+                # (this process's own locks are never lost: nothing to check)
+                held if self.shared else None,
                 keeps_answer=delivery is not None and not request.durable_delivery,
                 durable_send=request.durable_send,
             )

@@ -118,6 +118,7 @@ class SQLStore:
         self._synchronous = sqlite_synchronous
         self._pool_size = pool_size
         self._runner: Runner | None = None
+        self._postgres: AsyncEngine | None = None
         self._save_turn = (
             operations.save_turn_sqlite if self.backend == "sqlite" else operations.save_turn
         )
@@ -141,9 +142,12 @@ class SQLStore:
             await runner.close()
             raise
         self._runner = runner
+        # the engine of the PostgreSQL fast paths (flowbot.store.postgres_turns)
+        self._postgres = runner.engine if isinstance(runner, AsyncEngineRunner) else None
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None
+        self._postgres = None
         if runner is not None:
             await runner.close()
 
@@ -172,12 +176,6 @@ class SQLStore:
         if self._postgres is not None:
             return await postgres_turns.find_conversation(self._postgres, bot_id, channel, user_key)
         return await self.runner.read(operations.find_conversation, bot_id, channel, user_key)
-
-    @property
-    def _postgres(self) -> AsyncEngine | None:
-        """The engine for the PostgreSQL fast paths, once started (None on SQLite)."""
-        runner = self._runner
-        return runner.engine if isinstance(runner, AsyncEngineRunner) else None
 
     async def get_conversation(self, conversation_id: str) -> Conversation | None:
         return await self.runner.read(operations.get_conversation, conversation_id)
