@@ -73,6 +73,7 @@ __all__ = [
     "Line",
     "append_transcript",
     "claim_events",
+    "conversation_of",
     "count_events",
     "find_conversation",
     "get_bot",
@@ -392,17 +393,17 @@ def find_conversation(
     row = connection.execute(
         _FIND_CONVERSATION, {"bot_id": bot_id, "channel": channel, "user_key": user_key}
     ).first()
-    return None if row is None else _conversation(row)
+    return None if row is None else conversation_of(row)
 
 
 def get_conversation(connection: Connection, conversation_id: str) -> Conversation | None:
     row = connection.execute(_GET_CONVERSATION, {"cid": conversation_id}).first()
-    return None if row is None else _conversation(row)
+    return None if row is None else conversation_of(row)
 
 
 def list_conversations(connection: Connection, bot_id: str, limit: int) -> list[Conversation]:
     rows = connection.execute(_LIST_CONVERSATIONS, {"bot_id": bot_id, "limit": limit}).all()
-    return [_conversation(row) for row in rows]
+    return [conversation_of(row) for row in rows]
 
 
 def save_turn(
@@ -744,8 +745,8 @@ def _insert_delivery(
         raise DeliveryAnsweredError(f"delivery {key!r} was answered before") from None
 
 
-def _conversation(row: Sequence[Any]) -> Conversation:
-    # Positional: the order of _CONVERSATION_COLUMNS.
+def conversation_of(row: Sequence[Any]) -> Conversation:
+    """A conversation row, positional in the order of _CONVERSATION_COLUMNS."""
     id_, bot_id, channel, user_key, token, state, version, created_at, updated_at = row
     return Conversation(
         id=id_,

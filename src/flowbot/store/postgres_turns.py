@@ -17,7 +17,6 @@ general way, `flowbot.store.operations.save_turn`, in one transaction).
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from flowbot.store.base import Conversation, DeliveryAnsweredError
+from flowbot.store.operations import conversation_of
 
 __all__ = ["DatabaseUnavailableError", "find_conversation", "save_turn"]
 
@@ -110,18 +110,8 @@ async def find_conversation(
         row = await driver.fetchrow(_FIND, bot_id, channel, user_key)
     if row is None:
         return None
-    id_, bot, channel_, user, token, state, version, created_at, updated_at = row
-    return Conversation(
-        id=id_,
-        bot_id=bot,
-        channel=channel_,
-        user_key=user,
-        token=token,
-        state=None if state is None else json.loads(state),
-        version=version,
-        created_at=created_at,
-        updated_at=updated_at,
-    )
+    # (the same columns, in the same order, as the store's own read)
+    return conversation_of(row)
 
 
 async def save_turn(
