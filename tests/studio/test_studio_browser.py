@@ -326,7 +326,7 @@ def test_build_the_pokemon_scenario_play_save_reload_export(
 
     # save, and the server has the scenario
     page.get_by_test_id("save").click()
-    expect(page.get_by_test_id("dirty")).to_have_text("saved")
+    expect(page.get_by_test_id("dirty")).to_have_attribute("data-state", "saved")
     bot = saved_bot(server, "starter")
     nodes = {n["id"]: n for n in bot["flows"][0]["nodes"]}
     assert [n["type"] for n in nodes.values()] == [
@@ -350,6 +350,15 @@ def test_build_the_pokemon_scenario_play_save_reload_export(
     assert page.locator(".react-flow__edge").count() == 6
     assert node(page, 3).get_by_text("Charmander", exact=True).count() == 1
     page.screenshot(path=str(ARTIFACTS / "studio-canvas.png"))
+
+    # the same canvas in Korean (?lang=ko): CLOSER's node names, the fanned-out edges
+    page.goto(f"{server.url}/studio/starter/flows/1?lang=ko")
+    node(page, 5).wait_for()
+    expect(page.get_by_test_id("save")).to_have_text("저장")
+    expect(node(page, 4).locator(".sn-type")).to_have_text("사용자 입력 요청")
+    assert page.locator(".react-flow__edge").count() == 6
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / "studio-canvas-ko.png"))
 
     # export: it validates, and it plays through `flowbot chat --jsonl`
     with page.expect_download() as download:
@@ -416,9 +425,9 @@ def test_a_closer_export_changed_by_one_message_changes_one_line(page: Any, serv
     node(page, 3).locator(".sn-head").click()
     text = page.get_by_test_id("field-text")
     text.fill(text.input_value().replace("환영한단다", "환영한다"))
-    expect(page.get_by_test_id("dirty")).to_have_text("unsaved changes")
+    expect(page.get_by_test_id("dirty")).to_have_attribute("data-state", "dirty")
     page.get_by_test_id("save").click()
-    expect(page.get_by_test_id("dirty")).to_have_text("saved")
+    expect(page.get_by_test_id("dirty")).to_have_attribute("data-state", "saved")
     after = source.read_text()
     changed = [
         line

@@ -17,15 +17,23 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { connect, pasteNodes, removeElements, setPositions, addNode } from "../lib/edits";
-import { describeWhere, edgeHandle, findFlow, newNode, nodeWarnings, TYPE_LABELS, type Warning } from "../lib/model";
+import { describeWhere, edgeHandle, findFlow, newNode, nodeWarnings, typeLabel, type Warning } from "../lib/model";
+import { fanSlots, labelWidth } from "../lib/fan";
+import { useT } from "../lib/i18n";
 import { tidy } from "../lib/layout";
 import { useStudio } from "../lib/store";
 import type { BotNode, Flow, Id } from "../lib/types";
 import { NODE_TYPES, sameId } from "../lib/types";
+import FannedEdge from "./FannedEdge";
 import NodeView, { type NodeData, type StudioNode } from "./NodeView";
 
 const nodeTypes = { studio: NodeView };
+const edgeTypes = { fanned: FannedEdge };
 let clipboard: BotNode[] = [];
+/** The drag-and-drop payload of a palette button: the node type. */
+export const DRAG_TYPE = "application/x-flowbot-node-type";
+
+type Menu = { kind: "node"; nodeId: string; x: number; y: number } | { kind: "pane"; x: number; y: number };
 
 function estimate(node: BotNode): { width: number; height: number } {
   const message = node.data?.message as { type?: string; cards?: { buttons?: unknown[] }[]; buttons?: unknown[]; text?: string } | undefined;
@@ -34,6 +42,12 @@ function estimate(node: BotNode): { width: number; height: number } {
   else if (message?.type === "text") height += 20 * Math.min(4, String(message.text ?? "").split("\n").length) + 26 * (message.buttons?.length ?? 0);
   if (node.type === "keyboard") height += 26 * ((node.data?.buttons as unknown[] | undefined)?.length ?? 0);
   return { width: 172, height };
+}
+
+const ADDABLE = NODE_TYPES.filter((type) => type !== "entry");
+
+function findFlowNodeType(flow: Flow, id: string): string | undefined {
+  return flow.nodes.find((node) => String(node.id) === id)?.type;
 }
 
 function sameWarnings(a: Warning[], b: Warning[]): boolean {
@@ -61,6 +75,8 @@ function CanvasInner({ flowId }: { flowId: Id }) {
   const flowRef = useRef<Flow | undefined>(flow);
   flowRef.current = flow;
   const rf = useReactFlow();
+  const t = useT();
+  const [menu, setMenu] = useState<Menu | null>(null);
 
   // positions for nodes the file gives none (a hand-written bot): a tidy layout
   const fallback = useMemo(() => {
@@ -109,7 +125,7 @@ function CanvasInner({ flowId }: { flowId: Id }) {
       const design = node.meta?.design ?? fallback.get(id) ?? { x: 0, y: 0 };
       return { id, type: "studio", position: { x: design.x, y: design.y }, data: kept };
     });
-  }, [flow, bot, problems, highlight, stats, showStats, fallback, flowId]);
+  }, [flow, bot, problems, highlight, stats, showStats, fallback, flowId, t]); // t: the warnings' language
 
   const [nodes, setNodes] = useState<StudioNode[]>([]);
   useEffect(() => {
@@ -160,11 +176,15 @@ function CanvasInner({ flowId }: { flowId: Id }) {
           label: label || undefined,
           animated: lit.has(String(node.id)) && lit.has(target),
           className: edge.where ? "se-conditional" : "se-plain",
-          data: { index },
+          type: "fanned",
+          data: { index, slot: 0 },
         });
       });
+    // parallel edges (same source and target) fanned out, each label readable
+    const slots = fanSlots(out);
+    for (const e of out) e.data = { ...e.data, slot: slots.get(e.id) ?? 0 };
     return out;
-  }, [flow, stats, showStats, highlight, flowId]);
+  }, [flow, stats, showStats, highlight, flowId, t]); // t: the labels' language
   const edges = useMemo(
     () => (edgeSelection.size ? derivedEdges.map((e) => (edgeSelection.has(e.id) ? { ...e, selected: true } : e)) : derivedEdges),
     [derivedEdges, edgeSelection],
@@ -213,29 +233,140 @@ function CanvasInner({ flowId }: { flowId: Id }) {
     [setSelection],
   );
 
-  const add = useCallback(
-    (type: string) => {
-      const current = flowRef.current;
-      if (!current) return;
-      const box = document.querySelector(".studio-canvas")?.getBoundingClientRect();
-      const center = rf.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 3 });
-      const count = current.nodes.length % 5;
-      const node = newNode(current, type, { x: center.x - 120 + count * 20, y: center.y + count * 20 });
-      edit((b) => addNode(b, flowId, node));
-      // the new node alone is selected, so its form opens
+  const selectOnly = useCallback(
+    (ids: string[]) => {
+      const wanted = new Set(ids);
       setTimeout(() => {
-        setNodes((list) => list.map((n) => ({ ...n, selected: n.id === String(node.id) })));
-        setSelection({ nodes: [String(node.id)], edges: [] });
+        setNodes((list) => list.map((n) => ({ ...n, selected: wanted.has(n.id) })));
+        setSelection({ nodes: ids, edges: [] });
       }, 0);
     },
-    [edit, flowId, rf, setSelection],
+    [setSelection],
+  );
+
+  /** A new node: at `at` (a point of the flow), else near the middle of the view. */
+  const add = useCallback(
+    (type: string, at?: { x: number; y: number }) => {
+      const current = flowRef.current;
+      if (!current) return;
+      let position = at;
+      if (!position) {
+        const box = document.querySelector(".studio-canvas")?.getBoundingClientRect();
+        const center = rf.screenToFlowPosition({ x: (box?.left ?? 0) + (box?.width ?? 800) / 2, y: (box?.top ?? 0) + (box?.height ?? 600) / 3 });
+        const count = current.nodes.length % 5;
+        position = { x: center.x - 120 + count * 20, y: center.y + count * 20 };
+      }
+      const node = newNode(current, type, position);
+      edit((b) => addNode(b, flowId, node));
+      // the new node alone is selected, so its form opens
+      selectOnly([String(node.id)]);
+    },
+    [edit, flowId, rf, selectOnly],
+  );
+
+  // copies of nodes, with the canvas's positions (nodes without meta.design have layout positions)
+  const copiesOf = useCallback(
+    (ids: Set<string>): BotNode[] => {
+      const current = flowRef.current;
+      if (!current) return [];
+      const pos = new Map(rf.getNodes().map((n) => [n.id, n.position]));
+      return current.nodes
+        .filter((node) => ids.has(String(node.id)))
+        .map((node) => {
+          const copy = structuredClone(node);
+          const p = pos.get(String(node.id));
+          return p ? { ...copy, meta: { ...(copy.meta ?? {}), design: { x: Math.round(p.x), y: Math.round(p.y) } } } : copy;
+        });
+    },
+    [rf],
+  );
+
+  const paste = useCallback(
+    (nodes: BotNode[], at?: { x: number; y: number }) => {
+      if (!nodes.length) return;
+      let source = nodes;
+      if (at) {
+        // the copies' top-left corner at the point
+        const left = Math.min(...nodes.map((n) => n.meta?.design?.x ?? 0));
+        const top = Math.min(...nodes.map((n) => n.meta?.design?.y ?? 0));
+        source = nodes.map((n) => ({ ...n, meta: { ...(n.meta ?? {}), design: { x: (n.meta?.design?.x ?? 0) - left + at.x, y: (n.meta?.design?.y ?? 0) - top + at.y } } }));
+      }
+      const result = pasteNodes(useStudio.getState().bot!, flowId, source, at ? 0 : 40);
+      if (!result.ids.length) return;
+      edit(() => result.bot);
+      selectOnly(result.ids);
+    },
+    [edit, flowId, selectOnly],
+  );
+
+  const copy = useCallback(
+    (ids: Set<string>) => {
+      clipboard = copiesOf(ids).filter((node) => node.type !== "entry");
+      if (clipboard.length) setNotice({ kind: "info", text: t("canvas.copied", { n: clipboard.length }) });
+    },
+    [copiesOf, setNotice, t],
+  );
+
+  // the context menus: a node's (duplicate, copy, delete) and the canvas's (add a node, paste)
+  const onNodeContextMenu = useCallback((event: React.MouseEvent, node: StudioNode) => {
+    event.preventDefault();
+    setMenu({ kind: "node", nodeId: node.id, x: event.clientX, y: event.clientY });
+  }, []);
+  const onPaneContextMenu = useCallback((event: React.MouseEvent | MouseEvent) => {
+    event.preventDefault();
+    setMenu({ kind: "pane", x: event.clientX, y: event.clientY });
+  }, []);
+  const closeMenu = useCallback(() => setMenu(null), []);
+  useEffect(() => {
+    if (!menu) return;
+    const onKey = (event: KeyboardEvent) => event.key === "Escape" && setMenu(null);
+    const onDown = (event: MouseEvent) => {
+      if (!(event.target as HTMLElement | null)?.closest(".studio-context-menu")) setMenu(null);
+    };
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("mousedown", onDown, true);
+    return () => {
+      window.removeEventListener("keydown", onKey);
+      window.removeEventListener("mousedown", onDown, true);
+    };
+  }, [menu]);
+  const menuAction = (action: () => void) => () => {
+    setMenu(null);
+    action();
+  };
+  const deleteNode = useCallback(
+    (id: string) => {
+      if (flowRef.current && findFlowNodeType(flowRef.current, id) === "entry") return setNotice({ kind: "info", text: t("menu.entryKept") });
+      edit((b) => removeElements(b, flowId, [id], []));
+      setSelection({ nodes: [], edges: [] });
+    },
+    [edit, flowId, setNotice, setSelection, t],
+  );
+
+  // drag and drop from the palette: a node where it is dropped
+  const onDragOver = useCallback((event: React.DragEvent) => {
+    if (!event.dataTransfer.types.includes(DRAG_TYPE)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  }, []);
+  const onDrop = useCallback(
+    (event: React.DragEvent) => {
+      const type = event.dataTransfer.getData(DRAG_TYPE);
+      if (!type || !(NODE_TYPES as readonly string[]).includes(type)) return;
+      event.preventDefault();
+      add(type, rf.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+    },
+    [add, rf],
   );
 
   const runTidy = useCallback(() => {
     const current = flowRef.current;
     if (!current) return;
     const sizes = new Map(rf.getNodes().map((n) => [n.id, { width: n.measured?.width ?? 240, height: n.measured?.height ?? 120 }]));
-    const positions = tidy(current, (id) => sizes.get(id) ?? { width: 240, height: 120 });
+    // the widest edge label leaving each node: tidy leaves room for it (fanned-out labels stay readable)
+    const widest = new Map<string, number>();
+    for (const e of rf.getEdges()) widest.set(e.source, Math.max(widest.get(e.source) ?? 0, labelWidth(e.label)));
+    const positions = tidy(current, (id) => sizes.get(id) ?? { width: 240, height: 120 }, undefined, (id) => widest.get(id) ?? 0);
     edit((b) => setPositions(b, flowId, positions));
     setTimeout(() => rf.fitView({ duration: 200 }), 50);
   }, [edit, flowId, rf]);
@@ -249,29 +380,15 @@ function CanvasInner({ flowId }: { flowId: Id }) {
       const current = flowRef.current;
       if (!current) return;
       if (event.key === "c") {
-        const ids = new Set(useStudio.getState().selection.nodes);
-        clipboard = current.nodes.filter((node) => ids.has(String(node.id))).map((node) => structuredClone(node));
-        // positions from the canvas (nodes without meta.design have layout positions)
-        const pos = new Map(rf.getNodes().map((n) => [n.id, n.position]));
-        clipboard = clipboard.map((node) => {
-          const p = pos.get(String(node.id));
-          return p ? { ...node, meta: { ...(node.meta ?? {}), design: { x: Math.round(p.x), y: Math.round(p.y) } } } : node;
-        });
-        if (clipboard.length) setNotice({ kind: "info", text: `copied ${clipboard.length} node${clipboard.length > 1 ? "s" : ""}` });
+        copy(new Set(useStudio.getState().selection.nodes));
       } else if (event.key === "v" && clipboard.length) {
         event.preventDefault();
-        const result = pasteNodes(useStudio.getState().bot!, flowId, clipboard);
-        edit(() => result.bot);
-        const ids = new Set(result.ids);
-        setTimeout(() => {
-          setNodes((list) => list.map((n) => ({ ...n, selected: ids.has(n.id) })));
-          setSelection({ nodes: result.ids, edges: [] });
-        }, 0);
+        paste(clipboard);
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [edit, flowId, rf, setNotice, setSelection]);
+  }, [copy, paste]);
 
   // a new flow: fit it in view
   const shown = useRef<string | null>(null);
@@ -282,13 +399,17 @@ function CanvasInner({ flowId }: { flowId: Id }) {
     }
   }, [flowId, nodes.length, rf]);
 
-  if (!flow) return <div className="studio-empty">No flow {String(flowId)} in this bot.</div>;
+  if (!flow) return <div className="studio-empty">{t("canvas.noFlow", { id: String(flowId) })}</div>;
   return (
-    <div className="studio-canvas" data-testid="canvas">
+    <div className="studio-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop}>
       <ReactFlow<StudioNode, RfEdge>
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodeContextMenu={onNodeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
+        onMoveStart={closeMenu}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
         onNodeDragStop={onNodeDragStop}
@@ -307,17 +428,59 @@ function CanvasInner({ flowId }: { flowId: Id }) {
         <Background gap={24} />
         <MiniMap pannable zoomable nodeStrokeWidth={3} />
         <Controls />
-        <Panel position="top-left" className="studio-palette">
-          {NODE_TYPES.filter((t) => t !== "entry").map((type) => (
-            <button key={type} type="button" onClick={() => add(type)} data-testid={`add-${type}`} title={`add a ${TYPE_LABELS[type]} node`}>
-              + {TYPE_LABELS[type]}
+        <Panel position="top-left" className="studio-palette" aria-label={t("canvas.paletteLabel")}>
+          {ADDABLE.map((type) => (
+            <button
+              key={type}
+              type="button"
+              draggable
+              onDragStart={(event) => {
+                event.dataTransfer.setData(DRAG_TYPE, type);
+                event.dataTransfer.effectAllowed = "copy";
+              }}
+              onClick={() => add(type)}
+              data-testid={`add-${type}`}
+              title={t("canvas.addTitle", { type: typeLabel(type) })}
+            >
+              {t("canvas.add", { type: typeLabel(type) })}
             </button>
           ))}
           <button type="button" onClick={runTidy} data-testid="tidy" className="studio-tidy">
-            ⇶ Tidy
+            {t("canvas.tidy")}
           </button>
         </Panel>
       </ReactFlow>
+      {menu ? (
+        <div className="studio-context-menu" role="menu" style={{ left: menu.x, top: menu.y }} data-testid={menu.kind === "node" ? "node-menu" : "pane-menu"} onContextMenu={(e) => e.preventDefault()}>
+          {menu.kind === "node" ? (
+            <>
+              <button type="button" role="menuitem" data-testid="menu-duplicate" disabled={findFlowNodeType(flow, menu.nodeId) === "entry"} onClick={menuAction(() => paste(copiesOf(new Set([menu.nodeId]))))}>
+                {t("common.duplicate")}
+              </button>
+              <button type="button" role="menuitem" data-testid="menu-copy" disabled={findFlowNodeType(flow, menu.nodeId) === "entry"} onClick={menuAction(() => copy(new Set([menu.nodeId])))}>
+                {t("common.copy")}
+              </button>
+              <button type="button" role="menuitem" className="danger" data-testid="menu-delete" disabled={findFlowNodeType(flow, menu.nodeId) === "entry"} onClick={menuAction(() => deleteNode(menu.nodeId))}>
+                {t("common.delete")}
+              </button>
+            </>
+          ) : (
+            <>
+              <div className="menu-heading">{t("menu.addHere")}</div>
+              {ADDABLE.map((type) => (
+                <button key={type} type="button" role="menuitem" data-testid={`menu-add-${type}`} onClick={menuAction(() => add(type, rf.screenToFlowPosition({ x: menu.x, y: menu.y })))}>
+                  + {typeLabel(type)}
+                </button>
+              ))}
+              {clipboard.length ? (
+                <button type="button" role="menuitem" data-testid="menu-paste" onClick={menuAction(() => paste(clipboard, rf.screenToFlowPosition({ x: menu.x, y: menu.y })))}>
+                  {t("menu.paste")}
+                </button>
+              ) : null}
+            </>
+          )}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -6,13 +6,15 @@ import { describeWhere, findNode } from "../lib/model";
 import { editNode, useStudio } from "../lib/store";
 import type { Edge, Flow, Id, Where } from "../lib/types";
 import { ConditionBuilder } from "./ConditionBuilder";
+import { t as translateNow, useT } from "../lib/i18n";
 
 export function EdgeForm({ flow, edgeId }: { flow: Flow; edgeId: string }) {
   const revision = useStudio((s) => s.revision);
   const [ownerId, index] = splitEdgeId(edgeId);
   const owner = findNode(flow, ownerId);
   const edge = owner?.next?.[index];
-  if (!owner || !edge) return <p className="muted">This edge is gone.</p>;
+  useT();
+  if (!owner || !edge) return <p className="muted">{translateNow("edge.gone")}</p>;
   return <EdgeFormInner key={`${edgeId}:${revision}`} flow={flow} ownerId={owner.id} index={index} edge={edge} />;
 }
 
@@ -53,6 +55,7 @@ function EdgeFormInner({ flow, ownerId, index, edge }: { flow: Flow; ownerId: Id
       return next;
     });
   const owner = findNode(flow, ownerId)!;
+  const t = useT();
   const move = (delta: number) =>
     editNode(flow.id, ownerId, (node) => {
       const next = [...(node.next ?? [])];
@@ -64,10 +67,10 @@ function EdgeFormInner({ flow, ownerId, index, edge }: { flow: Flow; ownerId: Id
   return (
     <form className="edge-form" data-testid="edge-form" onSubmit={(e) => e.preventDefault()}>
       <h3>
-        Edge {index + 1} of #{String(ownerId)} {owner.label ? `(${owner.label})` : ""}
+        {t("edge.title", { n: index + 1, id: String(ownerId), label: owner.label ? `(${owner.label})` : "" })}
       </h3>
       <div className="field">
-        <label htmlFor="f-edge-target">Goes to</label>
+        <label htmlFor="f-edge-target">{t("edge.target")}</label>
         <select id="f-edge-target" {...form.register("nodeId")}>
           {flow.nodes.map((node) => (
             <option key={String(node.id)} value={String(node.id)}>
@@ -77,26 +80,26 @@ function EdgeFormInner({ flow, ownerId, index, edge }: { flow: Flow; ownerId: Id
         </select>
       </div>
       <div className="field">
-        <label htmlFor="f-edge-priority">Priority (higher wins; default 0)</label>
+        <label htmlFor="f-edge-priority">{t("edge.priority")}</label>
         <input id="f-edge-priority" inputMode="numeric" data-testid="edge-priority" {...form.register("priority", { pattern: /^\d*$/ })} />
-        {form.formState.errors.priority ? <div className="field-error">an integer of 0 or more</div> : null}
+        {form.formState.errors.priority ? <div className="field-error">{t("edge.priorityError")}</div> : null}
       </div>
       <div className="field">
-        <label>Condition</label>
+        <label>{t("edge.condition")}</label>
         <ConditionBuilder where={edge.where} onChange={setWhere} />
         <div className="muted" data-testid="edge-summary">
-          {describeWhere(edge.where) || "always"}
+          {describeWhere(edge.where) || t("edge.always")}
         </div>
       </div>
       <div className="row">
         <button type="button" onClick={() => move(-1)} disabled={index === 0}>
-          ↑ earlier
+          {t("edge.earlier")}
         </button>
         <button type="button" onClick={() => move(1)} disabled={index >= (owner.next ?? []).length - 1}>
-          ↓ later
+          {t("edge.later")}
         </button>
       </div>
-      <p className="muted">Edges are ranked by priority, then by how many conditions they have, then by this order.</p>
+      <p className="muted">{t("edge.ranking")}</p>
     </form>
   );
 }

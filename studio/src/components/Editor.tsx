@@ -6,7 +6,9 @@ import { importFlows, splitEdgeId } from "../lib/edits";
 import { findFlow, findNode, startFlowId } from "../lib/model";
 import { isDirty, useStudio } from "../lib/store";
 import type { Bot, Id } from "../lib/types";
+import { t, useT } from "../lib/i18n";
 import { FlowCanvas } from "./Canvas";
+import { LanguageSwitch } from "./LanguageSwitch";
 import { EdgeForm } from "./EdgeForm";
 import { FlowList } from "./FlowList";
 import { NodeForm } from "./NodeForm";
@@ -21,6 +23,7 @@ export function Editor({ botId, flowId, navigate }: { botId: string; flowId: str
   const [error, setError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const t = useT();
 
   const reload = useCallback(async () => {
     try {
@@ -53,7 +56,7 @@ export function Editor({ botId, flowId, navigate }: { botId: string; flowId: str
     try {
       const { answer, etag } = await api.save(botId, draft, state.etag);
       state.markSaved(draft, etag ?? (answer.revision ? `"${answer.revision}"` : state.etag));
-      state.setNotice({ kind: "info", text: `saved${answer.version ? ` as version ${answer.version}` : ""}` });
+      state.setNotice({ kind: "info", text: answer.version ? t("editor.savedVersion", { n: answer.version }) : t("editor.savedNotice") });
     } catch (e) {
       const err = e as ApiError;
       if (err.status === 412) setConflict(err.message);
@@ -61,7 +64,7 @@ export function Editor({ botId, flowId, navigate }: { botId: string; flowId: str
     } finally {
       setSaving(false);
     }
-  }, [botId, saving]);
+  }, [botId, saving, t]);
 
   // shortcuts: undo / redo / save (text fields keep their own undo)
   useEffect(() => {
@@ -104,7 +107,7 @@ export function Editor({ botId, flowId, navigate }: { botId: string; flowId: str
   }, [bot, botId, setProblems]);
 
   if (error) return <div className="studio-error">{error}</div>;
-  if (!bot || loadedId !== botId) return <div className="studio-empty">Loading {botId}…</div>;
+  if (!bot || loadedId !== botId) return <div className="studio-empty">{t("editor.loading", { id: botId })}</div>;
   const flow = flowId !== null ? findFlow(bot, flowId) : undefined;
   const open = (id: Id) => navigate(`/studio/${encodeURIComponent(botId)}/flows/${encodeURIComponent(String(id))}`);
   return (
@@ -112,24 +115,24 @@ export function Editor({ botId, flowId, navigate }: { botId: string; flowId: str
       <TopBar botId={botId} bot={bot} onSave={save} saving={saving} navigate={navigate} open={open} />
       {conflict ? (
         <div className="conflict" role="alert" data-testid="conflict">
-          <strong>Someone else saved this bot since you opened it.</strong> {conflict}
+          <strong>{t("conflict.title")}</strong> {conflict}
           <div>
-            Your draft was not saved and nothing was overwritten.{" "}
+            {t("conflict.kept")}{" "}
             <button type="button" onClick={() => exportBot(botId, useStudio.getState().bot!)}>
-              Download my draft
+              {t("conflict.download")}
             </button>{" "}
-            <button type="button" onClick={() => window.confirm("Reload the saved bot? Your unsaved changes are lost.") && void reload()} data-testid="conflict-reload">
-              Reload their version
+            <button type="button" onClick={() => window.confirm(t("conflict.reloadConfirm")) && void reload()} data-testid="conflict-reload">
+              {t("conflict.reload")}
             </button>{" "}
             <button type="button" onClick={() => setConflict(null)}>
-              Keep editing
+              {t("conflict.keep")}
             </button>
           </div>
         </div>
       ) : null}
       <div className="editor-body">
         <FlowList current={flow?.id ?? ""} onOpen={open} />
-        <main className="editor-main">{flow ? <FlowCanvas flowId={flow.id} /> : <div className="studio-empty">No such flow.</div>}</main>
+        <main className="editor-main">{flow ? <FlowCanvas flowId={flow.id} /> : <div className="studio-empty">{t("editor.noFlow")}</div>}</main>
         <SidePanel flowId={flow?.id} onReload={reload} />
       </div>
       <Notice />
@@ -149,24 +152,26 @@ function TopBar({ botId, bot, onSave, saving, navigate, open }: { botId: string;
   const file = useRef<HTMLInputElement>(null);
   const edit = useStudio((s) => s.edit);
   const setNotice = useStudio((s) => s.setNotice);
+  const t = useT();
   const importFile = async (f: File) => {
     try {
       const data = JSON.parse(await f.text());
       const isBot = data && Array.isArray(data.flows);
-      if (isBot && window.confirm(`${f.name} is a whole bot. OK: replace the draft with it (undo brings yours back). Cancel: add its flows to this bot.`)) {
+      if (isBot && window.confirm(t("editor.importWholeBot", { name: f.name }))) {
         edit(() => data as Bot);
         useStudio.setState((s) => ({ revision: s.revision + 1 }));
         const start = startFlowId(data as Bot);
         if (start !== undefined) open(start);
-        setNotice({ kind: "info", text: `the draft is now ${f.name}: save to keep it` });
+        setNotice({ kind: "info", text: t("editor.importedBot", { name: f.name }) });
         return;
       }
       const result = importFlows(useStudio.getState().bot!, data);
       edit(() => result.bot);
-      setNotice({ kind: "info", text: `imported ${result.imported.map((i) => (String(i.from) === String(i.as) ? `flow ${String(i.as)}` : `flow ${String(i.from)} as ${String(i.as)}`)).join(", ")}: save to keep` });
+      const list = result.imported.map((i) => (String(i.from) === String(i.as) ? t("editor.importedSame", { id: String(i.as) }) : t("editor.importedAs", { from: String(i.from), as: String(i.as) }))).join(", ");
+      setNotice({ kind: "info", text: t("editor.imported", { list }) });
       open(result.imported[0].as);
     } catch (e) {
-      setNotice({ kind: "error", text: `cannot import ${f.name}: ${(e as Error).message}` });
+      setNotice({ kind: "error", text: t("editor.importFailed", { name: f.name, error: (e as Error).message }) });
     }
   };
   const errors = problems.filter((p) => p.severity === "error").length;
@@ -174,33 +179,33 @@ function TopBar({ botId, bot, onSave, saving, navigate, open }: { botId: string;
   return (
     <header className="topbar">
       <button type="button" className="link" onClick={() => navigate("/studio")}>
-        ← bots
+        {t("editor.back")}
       </button>
       <strong className="bot-title">{bot.title ?? botId}</strong>
-      <span className={`dirty${dirty ? " on" : ""}`} data-testid="dirty">
-        {dirty ? "unsaved changes" : "saved"}
+      <span className={`dirty${dirty ? " on" : ""}`} data-testid="dirty" data-state={dirty ? "dirty" : "saved"}>
+        {dirty ? t("editor.dirty") : t("editor.saved")}
       </span>
       <button type="button" onClick={() => useStudio.getState().undo()} disabled={!canUndo} title="Ctrl+Z" data-testid="undo">
-        ↶ Undo
+        {t("editor.undo")}
       </button>
       <button type="button" onClick={() => useStudio.getState().redo()} disabled={!canRedo} title="Ctrl+Shift+Z" data-testid="redo">
-        ↷ Redo
+        {t("editor.redo")}
       </button>
       <button type="button" className="primary" onClick={onSave} disabled={saving || !dirty} data-testid="save" title="Ctrl+S">
-        {saving ? "Saving…" : "Save"}
+        {saving ? t("editor.saving") : t("editor.save")}
       </button>
       <span className="spacer" />
       <button type="button" className={`tab${panel === "problems" ? " on" : ""}`} onClick={() => setPanel("problems")} data-testid="tab-problems">
-        {errors ? `⛔ ${errors}` : ""} {warnings ? `⚠ ${warnings}` : ""} {!errors && !warnings ? "✓ checks" : ""}
+        {errors ? `⛔ ${errors}` : ""} {warnings ? `⚠ ${warnings}` : ""} {!errors && !warnings ? t("editor.checksOk") : ""}
       </button>
       <button type="button" className={`tab${panel === "form" ? " on" : ""}`} onClick={() => setPanel("form")} data-testid="tab-form">
-        Edit
+        {t("editor.tabEdit")}
       </button>
       <button type="button" className={`tab${panel === "preview" ? " on" : ""}`} onClick={() => setPanel("preview")} data-testid="tab-preview">
-        Preview
+        {t("editor.tabPreview")}
       </button>
       <button type="button" className={`tab${panel === "versions" ? " on" : ""}`} onClick={() => setPanel("versions")} data-testid="tab-versions">
-        Versions
+        {t("editor.tabVersions")}
       </button>
       <button
         type="button"
@@ -211,15 +216,15 @@ function TopBar({ botId, bot, onSave, saving, navigate, open }: { botId: string;
         }}
         data-testid="tab-stats"
       >
-        Statistics
+        {t("editor.tabStats")}
       </button>
       {showStats ? (
-        <button type="button" className="link" onClick={() => setShowStats(false)} title="hide the statistics on the canvas">
-          hide stats
+        <button type="button" className="link" onClick={() => setShowStats(false)} title={t("editor.hideStatsTitle")}>
+          {t("editor.hideStats")}
         </button>
       ) : null}
       <button type="button" onClick={() => file.current?.click()} data-testid="import">
-        Import
+        {t("editor.import")}
       </button>
       <input
         ref={file}
@@ -234,8 +239,9 @@ function TopBar({ botId, bot, onSave, saving, navigate, open }: { botId: string;
         }}
       />
       <button type="button" onClick={() => exportBot(botId, useStudio.getState().bot!)} data-testid="export">
-        Export
+        {t("editor.export")}
       </button>
+      <LanguageSwitch />
     </header>
   );
 }
@@ -257,6 +263,7 @@ function SelectionForm({ flowId }: { flowId: Id | undefined }) {
   const bot = useStudio((s) => s.bot)!;
   const selection = useStudio((s) => s.selection);
   const flow = flowId !== undefined ? findFlow(bot, flowId) : undefined;
+  const t = useT();
   if (!flow) return null;
   if (selection.nodes.length === 1 && !selection.edges.length) {
     const node = findNode(flow, selection.nodes[0]);
@@ -267,34 +274,39 @@ function SelectionForm({ flowId }: { flowId: Id | undefined }) {
     if (findNode(flow, owner)) return <EdgeForm flow={flow} edgeId={selection.edges[0]} />;
   }
   if (selection.nodes.length + selection.edges.length > 1)
-    return <p className="muted">{selection.nodes.length} nodes and {selection.edges.length} edges selected: Delete removes them, Ctrl+C / Ctrl+V copies the nodes.</p>;
+    return <p className="muted">{t("help.selected", { nodes: selection.nodes.length, edges: selection.edges.length })}</p>;
   return (
     <div className="help">
-      <h3>{flow.title ?? `Flow ${String(flow.id)}`}</h3>
-      <p className="muted">Select a node or an edge to edit it. Add nodes with the buttons on the canvas; draw an edge by dragging from a node's right handle (or a button's or quick reply's) to another node.</p>
-      <p className="muted">Shift-drag selects several; Ctrl+C / Ctrl+V copy, Delete removes, Ctrl+Z / Ctrl+Shift+Z undo and redo, Ctrl+S saves.</p>
+      <h3>{flow.title ?? t("common.flowTitle", { id: String(flow.id) })}</h3>
+      <p className="muted">{t("help.select")}</p>
+      <p className="muted">{t("help.keys")}</p>
     </div>
   );
 }
 
 function Problems() {
   const problems = useStudio((s) => s.problems);
+  const t = useT();
   return (
     <div className="problems" data-testid="problems">
-      <h3>Checks ({problems.length})</h3>
-      {!problems.length ? <p className="muted">Nothing to report.</p> : null}
+      <h3>{t("problems.title", { n: problems.length })}</h3>
+      {!problems.length ? <p className="muted">{t("problems.none")}</p> : null}
       <ul>
         {problems.map((p, i) => (
           <li key={i} className={`problem-${p.severity}`}>
-            <strong>{p.severity}</strong> {p.channel ? `[${p.channel}] ` : ""}
-            {p.flowId !== null ? `flow ${String(p.flowId)} ` : ""}
-            {p.nodeId !== null ? `node ${String(p.nodeId)} ` : ""}
+            <strong>{severityLabel(p.severity)}</strong> {p.channel ? `[${p.channel}] ` : ""}
+            {p.flowId !== null ? `${t("common.flow", { id: String(p.flowId) })} ` : ""}
+            {p.nodeId !== null ? `${t("problems.node", { id: String(p.nodeId) })} ` : ""}
             <code>{p.path}</code>: {p.message}
           </li>
         ))}
       </ul>
     </div>
   );
+}
+
+function severityLabel(severity: string): string {
+  return severity === "error" || severity === "warning" || severity === "note" ? t(`severity.${severity}`) : severity;
 }
 
 function Notice() {

@@ -7,6 +7,7 @@ import { fallbackFlowId, startFlowId } from "../lib/model";
 import { useStudio } from "../lib/store";
 import type { Flow, Id } from "../lib/types";
 import { sameId } from "../lib/types";
+import { useT } from "../lib/i18n";
 
 const ROW = 34;
 
@@ -15,6 +16,7 @@ export function FlowList({ current, onOpen }: { current: Id; onOpen: (flowId: Id
   const edit = useStudio((s) => s.edit);
   const setNotice = useStudio((s) => s.setNotice);
   const [filter, setFilter] = useState("");
+  const t = useT();
   const [scroll, setScroll] = useState(0);
   const [height, setHeight] = useState(600);
   const box = useRef<HTMLDivElement>(null);
@@ -27,19 +29,19 @@ export function FlowList({ current, onOpen }: { current: Id; onOpen: (flowId: Id
   const first = Math.max(0, Math.floor(scroll / ROW) - 5);
   const last = Math.min(flows.length, Math.ceil((scroll + height) / ROW) + 5);
   const add = () => {
-    const result = createFlow(bot, `Flow ${bot.flows.length + 1}`);
+    const result = createFlow(bot, t("common.flowTitle", { id: bot.flows.length + 1 }));
     edit(() => result.bot);
     onOpen(result.flow.id);
   };
   return (
     <aside className="flow-list" data-testid="flow-list">
       <div className="flow-list-head">
-        <strong>Flows</strong> <span className="muted">{bot.flows.length}</span>
+        <strong>{t("flows.title")}</strong> <span className="muted">{bot.flows.length}</span>
         <button type="button" onClick={add} data-testid="new-flow">
-          + flow
+          {t("flows.add")}
         </button>
       </div>
-      <input className="flow-filter" placeholder="filter flows" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <input className="flow-filter" placeholder={t("flows.filter")} value={filter} onChange={(e) => setFilter(e.target.value)} />
       <div
         className="flow-rows"
         ref={(el) => {
@@ -67,7 +69,7 @@ export function FlowList({ current, onOpen }: { current: Id; onOpen: (flowId: Id
               onDelete={() => {
                 const result = deleteFlow(bot, flow.id);
                 if (result.refused) return setNotice({ kind: "error", text: result.refused });
-                if (!window.confirm(`Delete the flow "${flow.title ?? flow.id}"?`)) return;
+                if (!window.confirm(t("flows.deleteConfirm", { title: String(flow.title ?? flow.id) }))) return;
                 edit(() => result.bot);
                 if (sameId(flow.id, current)) onOpen(startFlowId(result.bot)!);
               }}
@@ -98,6 +100,7 @@ interface RowProps {
 const FlowRow = memo(function FlowRow({ flow, top, active, isStart, isFallback, onOpen, onRename, onDuplicate, onDelete, onStart, onFallback }: RowProps) {
   const [renaming, setRenaming] = useState(false);
   const [menu, setMenu] = useState(false);
+  const t = useT();
   return (
     <div className={`flow-row${active ? " active" : ""}`} style={{ top, height: ROW }} data-testid="flow-row" data-flow-id={String(flow.id)}>
       {renaming ? (
@@ -117,22 +120,22 @@ const FlowRow = memo(function FlowRow({ flow, top, active, isStart, isFallback, 
           }}
         />
       ) : (
-        <button type="button" className="flow-open" onClick={() => onOpen(flow.id)} onDoubleClick={() => setRenaming(true)} title={`flow ${String(flow.id)}`}>
-          <span className="flow-title">{flow.title || `Flow ${String(flow.id)}`}</span>
-          {isStart ? <span className="tag tag-start" title="start flow">start</span> : null}
-          {isFallback ? <span className="tag tag-fallback" title="fallback flow">fallback</span> : null}
+        <button type="button" className="flow-open" onClick={() => onOpen(flow.id)} onDoubleClick={() => setRenaming(true)} title={t("common.flow", { id: String(flow.id) })}>
+          <span className="flow-title">{flow.title || t("common.flowTitle", { id: String(flow.id) })}</span>
+          {isStart ? <span className="tag tag-start" title={t("flows.startTitle")}>{t("flows.start")}</span> : null}
+          {isFallback ? <span className="tag tag-fallback" title={t("flows.fallbackTitle")}>{t("flows.fallback")}</span> : null}
         </button>
       )}
-      <button type="button" className="flow-menu-button" aria-label="flow actions" data-testid="flow-menu" onClick={() => setMenu(!menu)}>
+      <button type="button" className="flow-menu-button" aria-label={t("flows.actions")} data-testid="flow-menu" onClick={() => setMenu(!menu)}>
         ⋯
       </button>
       {menu ? (
         <div className="flow-menu" onMouseLeave={() => setMenu(false)}>
-          <button type="button" onClick={() => (setRenaming(true), setMenu(false))}>Rename</button>
-          <button type="button" onClick={() => (onDuplicate(), setMenu(false))}>Duplicate</button>
-          <button type="button" disabled={isStart} onClick={() => (onStart(), setMenu(false))}>Set as start flow</button>
-          <button type="button" disabled={isFallback} onClick={() => (onFallback(), setMenu(false))}>Set as fallback flow</button>
-          <button type="button" className="danger" onClick={() => (onDelete(), setMenu(false))}>Delete</button>
+          <button type="button" onClick={() => (setRenaming(true), setMenu(false))}>{t("flows.rename")}</button>
+          <button type="button" onClick={() => (onDuplicate(), setMenu(false))}>{t("common.duplicate")}</button>
+          <button type="button" disabled={isStart} onClick={() => (onStart(), setMenu(false))}>{t("flows.setStart")}</button>
+          <button type="button" disabled={isFallback} onClick={() => (onFallback(), setMenu(false))}>{t("flows.setFallback")}</button>
+          <button type="button" className="danger" onClick={() => (onDelete(), setMenu(false))}>{t("common.delete")}</button>
         </div>
       ) : null}
     </div>

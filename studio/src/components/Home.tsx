@@ -1,10 +1,13 @@
 // The login screen (the API key, kept in sessionStorage) and the list of bots.
 import { useEffect, useState } from "react";
 import { api, auth, type BotSummary } from "../lib/api";
+import { useT } from "../lib/i18n";
+import { LanguageSwitch } from "./LanguageSwitch";
 
 export function Login({ onDone }: { onDone: () => void }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const t = useT();
   const submit = async () => {
     auth.set(key.trim());
     try {
@@ -17,7 +20,7 @@ export function Login({ onDone }: { onDone: () => void }) {
       onDone();
     } catch (e) {
       auth.clear();
-      setError((e as { status?: number }).status === 403 ? "That key is not right." : (e as Error).message);
+      setError((e as { status?: number }).status === 403 ? t("login.wrongKey") : (e as Error).message);
     }
   };
   return (
@@ -28,18 +31,21 @@ export function Login({ onDone }: { onDone: () => void }) {
           void submit();
         }}
       >
-        <h1>flowbot studio</h1>
-        <label htmlFor="key">API key</label>
+        <div className="login-lang">
+          <LanguageSwitch />
+        </div>
+        <h1>{t("app.title")}</h1>
+        <label htmlFor="key">{t("login.key")}</label>
         <input id="key" type="password" autoFocus value={key} onChange={(e) => setKey(e.target.value)} data-testid="login-key" autoComplete="current-password" />
         <button type="submit" className="primary" data-testid="login-submit">
-          Open the studio
+          {t("login.submit")}
         </button>
         {error ? (
           <div className="field-error" data-testid="login-error">
             {error}
           </div>
         ) : null}
-        <p className="muted">The key (FLOWBOT_API_KEY or FLOWBOT_STUDIO_KEY) stays in this tab only.</p>
+        <p className="muted">{t("login.hint")}</p>
       </form>
     </div>
   );
@@ -48,6 +54,7 @@ export function Login({ onDone }: { onDone: () => void }) {
 export function BotList({ navigate, onLogout }: { navigate: (path: string) => void; onLogout: () => void }) {
   const [bots, setBots] = useState<BotSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const t = useT();
   useEffect(() => {
     api
       .bots()
@@ -57,16 +64,17 @@ export function BotList({ navigate, onLogout }: { navigate: (path: string) => vo
   return (
     <div className="bot-list">
       <header className="topbar">
-        <strong>flowbot studio</strong>
+        <strong>{t("app.title")}</strong>
         <span className="spacer" />
+        <LanguageSwitch />
         <button type="button" className="link" onClick={onLogout}>
-          log out
+          {t("bots.logout")}
         </button>
       </header>
       <main>
-        <h2>Bots</h2>
+        <h2>{t("bots.title")}</h2>
         {error ? <div className="field-error">{error}</div> : null}
-        {bots === null && !error ? <p className="muted">Loading…</p> : null}
+        {bots === null && !error ? <p className="muted">{t("common.loading")}</p> : null}
         <ul className="bots">
           {(bots ?? []).map((bot) => (
             <li key={bot.id}>
@@ -80,7 +88,7 @@ export function BotList({ navigate, onLogout }: { navigate: (path: string) => vo
               >
                 <strong>{bot.title ?? bot.id}</strong>
                 <span className="muted">
-                  {bot.id} · {bot.flows} flow{bot.flows === 1 ? "" : "s"}
+                  {bot.id} · {t("bots.flows", { n: bot.flows })}
                   {bot.source ? ` · ${bot.source}` : ""}
                 </span>
               </a>

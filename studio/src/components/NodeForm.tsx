@@ -4,7 +4,8 @@
 import { createContext, useCallback, useContext, useEffect, useRef } from "react";
 import { Controller, FormProvider, useFieldArray, useForm, useFormContext, useWatch } from "react-hook-form";
 import { mergeEdit } from "../lib/edits";
-import { defaultData, TYPE_LABELS } from "../lib/model";
+import { hasKey, t, useT } from "../lib/i18n";
+import { defaultData, typeLabel } from "../lib/model";
 import { editNode, useStudio } from "../lib/store";
 import type { Bot, BotNode, Id, Json, Message } from "../lib/types";
 import { TemplateField } from "./TemplateField";
@@ -23,6 +24,7 @@ export function NodeForm({ flowId, node }: { flowId: Id; node: BotNode }) {
 function NodeFormInner({ flowId, node }: { flowId: Id; node: BotNode }) {
   const form = useForm<Values>({ defaultValues: { label: node.label ?? "", data: structuredClone(node.data ?? {}) } });
   const nodeId = node.id;
+  const t = useT();
   const commit = useCallback(() => {
     const values = form.getValues();
     editNode(
@@ -49,10 +51,10 @@ function NodeFormInner({ flowId, node }: { flowId: Id; node: BotNode }) {
       <CommitContext.Provider value={commit}>
         <form className="node-form" data-testid="node-form" onSubmit={(e) => e.preventDefault()}>
           <h3>
-            {TYPE_LABELS[node.type] ?? node.type} <span className="muted">#{String(node.id)}</span>
+            {typeLabel(node.type)} <span className="muted">#{String(node.id)}</span>
           </h3>
           <div className="field">
-            <label htmlFor="f-label">Label</label>
+            <label htmlFor="f-label">{t("form.label")}</label>
             <input id="f-label" data-testid="field-label" {...form.register("label")} />
           </div>
           <TypeFields flowId={flowId} node={node} />
@@ -73,7 +75,7 @@ function useCommitSoon() {
 function TypeFields({ flowId, node }: { flowId: Id; node: BotNode }) {
   switch (node.type) {
     case "entry":
-      return <p className="muted">The start of the flow: it only chooses an edge. Select an edge to edit its condition.</p>;
+      return <p className="muted">{t("form.entry")}</p>;
     case "response":
       return <ResponseFields flowId={flowId} node={node} />;
     case "keyboard":
@@ -93,8 +95,8 @@ function TypeFields({ flowId, node }: { flowId: Id; node: BotNode }) {
     default:
       return (
         <>
-          <p className="muted">flowbot loads and exports this node unchanged; it does not run it.</p>
-          <JsonField name="data" label="data (JSON)" />
+          <p className="muted">{t("form.unsupported")}</p>
+          <JsonField name="data" label={t("form.data")} />
         </>
       );
   }
@@ -125,41 +127,42 @@ function ResponseFields({ flowId, node }: { flowId: Id; node: BotNode }) {
       if (old.meta !== undefined) fresh.meta = old.meta;
       return { ...current, data: { ...(current.data ?? {}), message: fresh } };
     });
+  const t = useT();
   return (
     <>
       <div className="field">
-        <label htmlFor="f-message-type">Message type</label>
+        <label htmlFor="f-message-type">{t("form.messageType")}</label>
         <select id="f-message-type" data-testid="message-type" value={message.type} onChange={(e) => changeType(e.target.value)}>
-          {MESSAGE_TYPES.map((t) => (
-            <option key={t} value={t}>
-              {t}
+          {MESSAGE_TYPES.map((type) => (
+            <option key={type} value={type}>
+              {labelOf("msgtype", type)}
             </option>
           ))}
         </select>
       </div>
       {message.type === "text" ? (
         <>
-          <TemplateField name="data.message.text" label="Text" multiline testId="field-text" />
+          <TemplateField name="data.message.text" label={t("form.text")} multiline testId="field-text" />
           <ButtonsEditor name="data.message.buttons" />
         </>
       ) : null}
       {message.type === "media" ? (
         <>
-          <TemplateField name="data.message.media.uri" label="Media URI" />
-          <Select name="data.message.media.contentType" label="Content type" options={["image", "video", "audio"]} />
+          <TemplateField name="data.message.media.uri" label={t("form.mediaUri")} />
+          <Select name="data.message.media.contentType" label={t("form.contentType")} options={["image", "video", "audio"]} prefix="media" />
         </>
       ) : null}
       {message.type === "cards" ? <CardsEditor /> : null}
       {message.type === "location" ? (
         <>
-          <TemplateField name="data.message.label" label="Label" />
-          <TemplateField name="data.message.latitude" label="Latitude" />
-          <TemplateField name="data.message.longitude" label="Longitude" />
+          <TemplateField name="data.message.label" label={t("form.label")} />
+          <TemplateField name="data.message.latitude" label={t("form.latitude")} />
+          <TemplateField name="data.message.longitude" label={t("form.longitude")} />
         </>
       ) : null}
       <details>
-        <summary>Delay and custom data</summary>
-        <TemplateField name="data.message.delay" label="Delay (ms)" />
+        <summary>{t("form.delayAndCustom")}</summary>
+        <TemplateField name="data.message.delay" label={t("form.delay")} />
         <TemplateField name="data.message.meta.custom" label="meta.custom" />
       </details>
     </>
@@ -170,32 +173,33 @@ function CardsEditor() {
   const { control } = useFormContext();
   const { fields, append, remove, move } = useFieldArray({ control, name: "data.message.cards" });
   const soon = useCommitSoon();
+  const t = useT();
   return (
     <div className="array">
       <div className="array-head">
-        Cards ({fields.length}/9){fields.length > 1 ? " — a carousel" : ""}
+        {t("form.cards", { n: fields.length })}{fields.length > 1 ? t("form.carousel") : ""}
       </div>
       {fields.map((field, index) => (
         <fieldset key={field.id} className="card-fields" data-testid="card-fields">
           <legend>
-            Card {index + 1}
-            <button type="button" className="link" disabled={index === 0} onClick={() => (move(index, index - 1), soon())} title="move left">
+            {t("form.card", { n: index + 1 })}
+            <button type="button" className="link" disabled={index === 0} onClick={() => (move(index, index - 1), soon())} title={t("form.moveLeft")}>
               ←
             </button>
             <button type="button" className="link" onClick={() => (remove(index), soon())} data-testid="remove-card">
-              remove
+              {t("common.remove")}
             </button>
           </legend>
-          <TemplateField name={`data.message.cards.${index}.title`} label="Title" testId={`card-${index}-title`} />
-          <TemplateField name={`data.message.cards.${index}.description`} label="Description" multiline testId={`card-${index}-description`} />
-          <TemplateField name={`data.message.cards.${index}.media.uri`} label="Image URI" testId={`card-${index}-image`} />
-          <TemplateField name={`data.message.cards.${index}.uri`} label="Link of the card" testId={`card-${index}-uri`} />
+          <TemplateField name={`data.message.cards.${index}.title`} label={t("form.title")} testId={`card-${index}-title`} />
+          <TemplateField name={`data.message.cards.${index}.description`} label={t("form.description")} multiline testId={`card-${index}-description`} />
+          <TemplateField name={`data.message.cards.${index}.media.uri`} label={t("form.imageUri")} testId={`card-${index}-image`} />
+          <TemplateField name={`data.message.cards.${index}.uri`} label={t("form.cardLink")} testId={`card-${index}-uri`} />
           <ButtonsEditor name={`data.message.cards.${index}.buttons`} testPrefix={`card-${index}-`} />
         </fieldset>
       ))}
       {fields.length < 9 ? (
         <button type="button" data-testid="add-card" onClick={() => (append({ title: "", description: "", buttons: [] }), soon())}>
-          + card
+          {t("form.addCard")}
         </button>
       ) : null}
     </div>
@@ -207,36 +211,37 @@ function ButtonsEditor({ name, testPrefix = "" }: { name: string; testPrefix?: s
   const { fields, append, remove } = useFieldArray({ control, name });
   const types = useWatch({ control, name }) as { type?: string }[] | undefined;
   const soon = useCommitSoon();
+  const t = useT();
   return (
     <div className="array">
-      <div className="array-head">Buttons ({fields.length}/9)</div>
+      <div className="array-head">{t("form.buttons", { n: fields.length })}</div>
       {fields.map((field, index) => {
         const type = types?.[index]?.type ?? "postback";
         return (
           <div key={field.id} className="button-fields" data-testid={`${testPrefix}button-fields`}>
             <select {...register(`${name}.${index}.type`)} data-testid={`${testPrefix}button-${index}-type`}>
-              <option value="postback">postback</option>
-              <option value="link">link</option>
-              <option value="goto">goto</option>
+              <option value="postback">{t("button.postback")}</option>
+              <option value="link">{t("button.link")}</option>
+              <option value="goto">{t("button.goto")}</option>
             </select>
-            <TemplateField name={`${name}.${index}.label`} label="Label" testId={`${testPrefix}button-${index}-label`} />
-            {type === "postback" ? <TemplateField name={`${name}.${index}.payload`} label="Payload (JSON or text)" testId={`${testPrefix}button-${index}-payload`} /> : null}
-            {type === "link" ? <TemplateField name={`${name}.${index}.uri`} label="URI (http, https, tel, mailto)" testId={`${testPrefix}button-${index}-uri`} /> : null}
+            <TemplateField name={`${name}.${index}.label`} label={t("form.label")} testId={`${testPrefix}button-${index}-label`} />
+            {type === "postback" ? <TemplateField name={`${name}.${index}.payload`} label={t("form.payload")} testId={`${testPrefix}button-${index}-payload`} /> : null}
+            {type === "link" ? <TemplateField name={`${name}.${index}.uri`} label={t("form.uri")} testId={`${testPrefix}button-${index}-uri`} /> : null}
             {type === "goto" ? (
               <>
-                <FlowIdField name={`${name}.${index}.flowId`} label="Flow" />
-                <TemplateField name={`${name}.${index}.nodeId`} label="Node id (optional)" />
+                <FlowIdField name={`${name}.${index}.flowId`} label={t("form.flow")} />
+                <TemplateField name={`${name}.${index}.nodeId`} label={t("form.nodeIdOptional")} />
               </>
             ) : null}
             <button type="button" className="link" onClick={() => (remove(index), soon())}>
-              remove button
+              {t("form.removeButton")}
             </button>
           </div>
         );
       })}
       {fields.length < 9 ? (
         <button type="button" data-testid={`${testPrefix}add-button`} onClick={() => (append({ type: "postback", label: "" }), soon())}>
-          + button
+          {t("form.addButton")}
         </button>
       ) : null}
     </div>
@@ -247,25 +252,26 @@ function KeyboardFields() {
   const { control } = useFormContext();
   const { fields, append, remove } = useFieldArray({ control, name: "data.buttons" });
   const soon = useCommitSoon();
+  const t = useT();
   return (
     <>
-      <Select name="data.type" label="Input expected" options={["any", "text", "buttons", "number", "location"]} />
+      <Select name="data.type" label={t("form.inputExpected")} options={["any", "text", "buttons", "number", "location"]} prefix="input" />
       <div className="array">
-        <div className="array-head">Quick replies ({fields.length}/50)</div>
+        <div className="array-head">{t("form.quickReplies", { n: fields.length })}</div>
         {fields.map((field, index) => (
           <div key={field.id} className="button-fields" data-testid="quick-reply-fields">
-            <TemplateField name={`data.buttons.${index}.label`} label="Label" testId={`qr-${index}-label`} />
-            <TemplateField name={`data.buttons.${index}.payload`} label="Payload (optional)" testId={`qr-${index}-payload`} />
+            <TemplateField name={`data.buttons.${index}.label`} label={t("form.label")} testId={`qr-${index}-label`} />
+            <TemplateField name={`data.buttons.${index}.payload`} label={t("form.payloadOptional")} testId={`qr-${index}-payload`} />
             <button type="button" className="link" onClick={() => (remove(index), soon())}>
-              remove
+              {t("common.remove")}
             </button>
           </div>
         ))}
         <button type="button" data-testid="add-quick-reply" onClick={() => (append({ label: "" }), soon())}>
-          + quick reply
+          {t("form.addQuickReply")}
         </button>
       </div>
-      <p className="muted">Drag from a quick reply's handle to a node: the edge takes that reply.</p>
+      <p className="muted">{t("form.quickReplyHelp")}</p>
     </>
   );
 }
@@ -290,10 +296,11 @@ function FlowIdField({ name, label }: { name: string; label: string }) {
 }
 
 function FlowFields() {
+  const t = useT();
   return (
     <>
-      <FlowIdField name="data.flowId" label="Flow id (or a template)" />
-      <TemplateField name="data.nodeId" label="Node id (optional; default: its entry)" />
+      <FlowIdField name="data.flowId" label={t("form.flowId")} />
+      <TemplateField name="data.nodeId" label={t("form.flowNodeId")} />
     </>
   );
 }
@@ -303,23 +310,24 @@ function ParameterFields() {
   const type = useWatch({ control, name: "data.type" });
   const { fields, append, remove } = useFieldArray({ control, name: "data.params" });
   const soon = useCommitSoon();
+  const t = useT();
   return (
     <>
-      <Select name="data.type" label="Operation" options={["set", "clear"]} />
+      <Select name="data.type" label={t("form.operation")} options={["set", "clear"]} prefix="param" />
       {type !== "clear" ? (
         <div className="array">
-          <div className="array-head">Params</div>
+          <div className="array-head">{t("form.params")}</div>
           {fields.map((field, index) => (
             <div key={field.id} className="row">
-              <input placeholder="key" {...register(`data.params.${index}.key`, { pattern: /^[A-Za-z0-9_-]+$/ })} data-testid={`param-${index}-key`} />
-              <TemplateField name={`data.params.${index}.value`} label="value" testId={`param-${index}-value`} />
+              <input placeholder={t("form.key")} {...register(`data.params.${index}.key`, { pattern: /^[A-Za-z0-9_-]+$/ })} data-testid={`param-${index}-key`} />
+              <TemplateField name={`data.params.${index}.value`} label={t("form.value")} testId={`param-${index}-value`} />
               <button type="button" className="link" onClick={() => (remove(index), soon())}>
                 ✕
               </button>
             </div>
           ))}
           <button type="button" onClick={() => (append({ key: "", value: "" }), soon())} data-testid="add-param">
-            + param
+            {t("form.addParam")}
           </button>
         </div>
       ) : null}
@@ -328,25 +336,27 @@ function ParameterFields() {
 }
 
 function FetchFields() {
+  const t = useT();
   return (
     <>
       <TemplateField name="data.uri" label="URI" />
-      <Select name="data.method" label="Method" options={["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]} />
-      <Select name="data.contentType" label="Content type" options={["", "json", "x-www-form-urlencoded"]} />
-      <JsonField name="data.headers" label="Headers (JSON object of templates)" />
-      <TemplateField name="data.body" label="Body" multiline />
-      <p className="muted">The result is in context `fetch` (data, statusCode, status COMPLETED/FAILED, error).</p>
+      <Select name="data.method" label={t("form.method")} options={["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]} />
+      <Select name="data.contentType" label={t("form.contentType")} options={["", "json", "x-www-form-urlencoded"]} />
+      <JsonField name="data.headers" label={t("form.headers")} />
+      <TemplateField name="data.body" label={t("form.body")} multiline />
+      <p className="muted">{t("form.fetchHelp")}</p>
     </>
   );
 }
 
 function SandboxFields() {
   const { register } = useFormContext();
+  const t = useT();
   return (
     <>
-      <Select name="data.runtime" label="Runtime" options={["nodejs", "python"]} />
+      <Select name="data.runtime" label={t("form.runtime")} options={["nodejs", "python"]} />
       <div className="field">
-        <label htmlFor="f-script">Script</label>
+        <label htmlFor="f-script">{t("form.script")}</label>
         <textarea id="f-script" className="code" rows={12} spellCheck={false} {...register("data.script")} />
       </div>
     </>
@@ -355,11 +365,12 @@ function SandboxFields() {
 
 function BackFields() {
   const { register } = useFormContext();
+  const t = useT();
   return (
     <>
-      <Select name="data.operation" label="Operation" options={["pop", "drop", "clear"]} />
+      <Select name="data.operation" label={t("form.operation")} options={["pop", "drop", "clear"]} prefix="back" />
       <div className="field">
-        <label htmlFor="f-count">Count</label>
+        <label htmlFor="f-count">{t("form.count")}</label>
         <input id="f-count" type="number" min={1} {...register("data.count", { valueAsNumber: true })} />
       </div>
     </>
@@ -368,27 +379,35 @@ function BackFields() {
 
 function ManualFields({ node }: { node: BotNode }) {
   const messages = node.data?.messages;
+  const t = useT();
   return (
     <>
       {typeof messages === "string" || messages === undefined || messages === null ? (
-        <TemplateField name="data.messages" label="Announcement" multiline />
+        <TemplateField name="data.messages" label={t("form.announcement")} multiline />
       ) : (
-        <JsonField name="data.messages" label="Announcement (messages, JSON)" />
+        <JsonField name="data.messages" label={t("form.announcementJson")} />
       )}
-      <JsonField name="data.cancel" label='Cancel texts (JSON list, e.g. ["취소", "cancel"])' />
+      <JsonField name="data.cancel" label={t("form.cancelTexts")} />
     </>
   );
 }
 
-function Select({ name, label, options }: { name: string; label: string; options: string[] }) {
+/** An option's name in the current language (`${prefix}.${value}` in the dictionaries), else the value. */
+function labelOf(prefix: string | undefined, value: string): string {
+  const key = `${prefix}.${value}`;
+  return prefix && hasKey(key) ? t(key) : value;
+}
+
+function Select({ name, label, options, prefix }: { name: string; label: string; options: string[]; prefix?: string }) {
   const { register } = useFormContext();
+  const t = useT();
   return (
     <div className="field">
       <label htmlFor={`f-${name}`}>{label}</label>
       <select id={`f-${name}`} data-testid={`field-${name}`} {...register(name)}>
         {options.map((option) => (
           <option key={option} value={option}>
-            {option || "(default)"}
+            {option ? labelOf(prefix, option) : t("common.default")}
           </option>
         ))}
       </select>
@@ -399,6 +418,7 @@ function Select({ name, label, options }: { name: string; label: string; options
 function JsonField({ name, label }: { name: string; label: string }) {
   const { control } = useFormContext();
   const error = useRef<HTMLDivElement>(null);
+  const t = useT();
   return (
     <Controller
       control={control}
@@ -421,7 +441,7 @@ function JsonField({ name, label }: { name: string; label: string }) {
                 field.onChange(JSON.parse(text));
                 if (error.current) error.current.textContent = "";
               } catch (e) {
-                if (error.current) error.current.textContent = `not JSON: ${(e as Error).message}`;
+                if (error.current) error.current.textContent = t("common.notJson", { error: (e as Error).message });
               }
             }}
           />

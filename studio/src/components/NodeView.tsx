@@ -4,7 +4,8 @@
 // when its own data object changes.
 import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
-import { summary, TYPE_LABELS, type Warning } from "../lib/model";
+import { useT } from "../lib/i18n";
+import { summary, typeLabel, type Warning } from "../lib/model";
 import type { BotNode, Button, Card, Message, QuickReply } from "../lib/types";
 
 export interface NodeData extends Record<string, unknown> {
@@ -18,9 +19,10 @@ export interface NodeData extends Record<string, unknown> {
 export type StudioNode = Node<NodeData, "studio">;
 
 function ButtonRow({ button, handle }: { button: Button | QuickReply; handle: string | null }) {
+  const t = useT();
   const kind = (button as Button).type ?? "postback";
   return (
-    <div className={`sn-button sn-button-${kind}`} title={button.payload ? `payload: ${button.payload}` : undefined}>
+    <div className={`sn-button sn-button-${kind}`} title={button.payload ? t("node.payload", { payload: String(button.payload) }) : undefined}>
       <span className="sn-button-label">{String(button.label ?? "")}</span>
       {kind === "link" ? <span className="sn-button-kind">↗</span> : null}
       {kind === "goto" ? <span className="sn-button-kind">→ {String((button as Button).flowId ?? "")}</span> : null}
@@ -31,11 +33,12 @@ function ButtonRow({ button, handle }: { button: Button | QuickReply; handle: st
 }
 
 function MessagePreview({ message }: { message: Message }) {
+  const t = useT();
   if (!message || typeof message !== "object") return null;
   if (message.type === "text")
     return (
       <div className="sn-message">
-        <div className="sn-text">{String(message.text ?? "") || <em className="sn-muted">(empty text)</em>}</div>
+        <div className="sn-text">{String(message.text ?? "") || <em className="sn-muted">{t("node.emptyText")}</em>}</div>
         {(message.buttons ?? []).map((button, index) => (
           <ButtonRow key={index} button={button} handle={button.type === "postback" ? `btn-${index}` : null} />
         ))}
@@ -58,7 +61,7 @@ function MessagePreview({ message }: { message: Message }) {
           <div className="sn-card" key={i}>
             <div className="sn-card-head">
               {card.media?.uri && !card.media.uri.includes("{{") ? <img className="sn-thumb" src={card.media.uri} alt="" loading="lazy" /> : <div className="sn-thumb sn-thumb-empty" />}
-              <div className="sn-card-title">{String(card.title ?? "") || <em className="sn-muted">(no title)</em>}</div>
+              <div className="sn-card-title">{String(card.title ?? "") || <em className="sn-muted">{t("node.noTitle")}</em>}</div>
             </div>
             {(card.buttons ?? []).map((button, index) => (
               <ButtonRow key={index} button={button} handle={button.type === "postback" ? `card-${i}-btn-${index}` : null} />
@@ -72,6 +75,7 @@ function MessagePreview({ message }: { message: Message }) {
 }
 
 function NodeView({ data, selected }: NodeProps<StudioNode>) {
+  const t = useT(); // a language switch re-renders the node (summary() and typeLabel() read it too)
   const { node, warnings, highlighted, visits, ended } = data;
   const nodeData = node.data ?? {};
   const errors = warnings.filter((w) => w.level === "error").length;
@@ -84,14 +88,14 @@ function NodeView({ data, selected }: NodeProps<StudioNode>) {
     >
       {node.type !== "entry" ? <Handle type="target" position={Position.Left} className="sn-handle sn-handle-target" /> : null}
       <div className="sn-head">
-        <span className="sn-type">{TYPE_LABELS[node.type] ?? node.type}</span>
+        <span className="sn-type">{typeLabel(node.type)}</span>
         <span className="sn-label">{String(node.label ?? "")}</span>
         <span className="sn-id">#{String(node.id)}</span>
       </div>
       {visits !== undefined ? (
         <div className="sn-stats" data-testid="node-stats">
-          <span title="visits">visits {visits}</span>
-          {ended ? <span title="conversations that ended here" className="sn-dropoff">ended {ended}</span> : null}
+          <span title={t("node.visitsTitle")}>{t("node.visits", { n: visits })}</span>
+          {ended ? <span title={t("node.endedTitle")} className="sn-dropoff">{t("node.ended", { n: ended })}</span> : null}
         </div>
       ) : null}
       <div className="sn-body">

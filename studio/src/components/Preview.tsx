@@ -7,6 +7,7 @@ import { api, download, type PreviewAnswer, type PreviewMessage, type Turn } fro
 import { useStudio } from "../lib/store";
 import type { Button, Message, QuickReply } from "../lib/types";
 import { QuickReplies, Reply } from "../preview/Replies";
+import { useT } from "../lib/i18n";
 
 let injected = false;
 function injectWidgetCss() {
@@ -36,6 +37,7 @@ export function Preview() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const scroll = useRef<HTMLDivElement>(null);
+  const t = useT();
 
   const session = entries.length ? entries[entries.length - 1].answer.session : undefined;
 
@@ -85,7 +87,7 @@ export function Preview() {
   };
 
   const saveTest = async () => {
-    const name = window.prompt("Name of the test", "preview conversation");
+    const name = window.prompt(t("preview.testName"), t("preview.testDefault"));
     if (!name) return;
     try {
       const turns = entries.filter((e) => !e.send.goto).map((e) => ({ send: e.send }));
@@ -103,13 +105,13 @@ export function Preview() {
     <div className="preview" data-testid="preview">
       <div className="preview-bar">
         <label>
-          <input type="checkbox" checked={draft} onChange={(e) => setDraft(e.target.checked)} data-testid="preview-draft" /> the draft
+          <input type="checkbox" checked={draft} onChange={(e) => setDraft(e.target.checked)} data-testid="preview-draft" /> {t("preview.draft")}
         </label>
         <button type="button" onClick={restart} data-testid="preview-start">
-          {entries.length ? "↻ Restart" : "▶ Start"}
+          {entries.length ? t("preview.restart") : t("preview.start")}
         </button>
         <button type="button" onClick={saveTest} disabled={!entries.length} data-testid="preview-save-test">
-          Save as a test
+          {t("preview.saveTest")}
         </button>
       </div>
       <div className="fb-root preview-chat" data-theme="light">
@@ -127,14 +129,14 @@ export function Preview() {
                     <Reply message={reply as Message} on={on} />
                   </div>
                 ))}
-                {entry.answer.turn?.error ? <div className="preview-error">error: {entry.answer.turn.error}</div> : null}
+                {entry.answer.turn?.error ? <div className="preview-error">{t("common.error", { error: entry.answer.turn.error })}</div> : null}
                 <div className="preview-turn-tools">
                   <button type="button" className="link" onClick={() => (setSelected(index), showTurn(entry.answer.turn))} data-testid="inspect-turn">
-                    inspect
+                    {t("preview.inspect")}
                   </button>
                   {index < entries.length - 1 ? (
                     <button type="button" className="link" onClick={() => restartFrom(index)} data-testid="restart-here">
-                      restart from here
+                      {t("preview.restartHere")}
                     </button>
                   ) : null}
                 </div>
@@ -152,8 +154,8 @@ export function Preview() {
             setText("");
           }}
         >
-          <input className="fb-input" value={text} onChange={(e) => setText(e.target.value)} placeholder={entries.length ? "Type a message" : "Start, or type a first message"} data-testid="preview-input" disabled={busy} />
-          <button className="fb-send" type="submit" disabled={busy} aria-label="send">
+          <input className="fb-input" value={text} onChange={(e) => setText(e.target.value)} placeholder={entries.length ? t("preview.type") : t("preview.typeFirst")} data-testid="preview-input" disabled={busy} />
+          <button className="fb-send" type="submit" disabled={busy} aria-label={t("preview.send")}>
             ➤
           </button>
         </form>
@@ -164,7 +166,7 @@ export function Preview() {
         </pre>
       ) : null}
       {selected !== null && entries[selected] ? <Inspector entry={entries[selected]} index={selected} /> : null}
-      {session === undefined && !entries.length ? <p className="muted">Start a conversation: it runs in memory on the server, nothing is stored.</p> : null}
+      {session === undefined && !entries.length ? <p className="muted">{t("preview.help")}</p> : null}
     </div>
   );
 }
@@ -175,42 +177,43 @@ function show(value: unknown): string {
 
 function Inspector({ entry, index }: { entry: Entry; index: number }) {
   const turn = entry.answer.turn;
+  const t = useT();
   if (!turn) return null;
   return (
     <div className="inspector" data-testid="inspector">
       <h4>
-        Turn {index + 1} <span className="muted">{turn.ms.toFixed(1)} ms</span>
+        {t("insp.turn", { n: index + 1 })} <span className="muted">{turn.ms.toFixed(1)} ms</span>
       </h4>
-      <div className="muted">sent: {entry.shown === null ? "(open)" : JSON.stringify(entry.send)}</div>
-      {turn.error ? <div className="preview-error">error: {turn.error}</div> : null}
-      <h5>Nodes</h5>
+      <div className="muted">{t("insp.sent", { what: entry.shown === null ? t("insp.open") : JSON.stringify(entry.send) })}</div>
+      {turn.error ? <div className="preview-error">{t("common.error", { error: turn.error })}</div> : null}
+      <h5>{t("insp.nodes")}</h5>
       <ol className="insp-nodes">
         {turn.nodes.map((node, i) => (
           <li key={i} data-testid="inspector-node" className={`phase-${node.phase}`}>
             <strong>
-              flow {String(node.flowId)} · #{String(node.nodeId)} {node.type}
+              {t("insp.node", { flow: String(node.flowId), id: String(node.nodeId), type: node.type })}
             </strong>{" "}
             {node.title ? <span>{node.title}</span> : null} <span className="muted">{node.phase}</span>
             {node.ms !== undefined ? <span className="muted"> {node.ms.toFixed(2)} ms</span> : null}
             {node.error ? <div className="preview-error">{node.error}</div> : null}
-            {node.params ? <div className="insp-params">params: {JSON.stringify(node.params)}</div> : null}
+            {node.params ? <div className="insp-params">{t("insp.params", { params: JSON.stringify(node.params) })}</div> : null}
             {node.data !== undefined ? (
               <details>
-                <summary>rendered data</summary>
+                <summary>{t("insp.rendered")}</summary>
                 <pre>{JSON.stringify(node.data, null, 2)}</pre>
               </details>
             ) : null}
           </li>
         ))}
       </ol>
-      <h5>Edges</h5>
+      <h5>{t("insp.edges")}</h5>
       <ul className="insp-edges">
         {turn.edges.map((edge, i) => (
           <li key={i} data-testid="inspector-edge" className={edge.chosen ? "chosen" : edge.result ? "held" : "failed"}>
             {edge.chosen ? "✔" : edge.result ? "○" : "✕"} #{String(edge.from)} → #{String(edge.to)} <span className="muted">(next[{edge.index}]) {edge.why}</span>
             {edge.conditions.map((c, k) => (
               <div key={k} className={`insp-cond ${c.result ? "ok" : "no"}`}>
-                {c.left} <em>{c.operator}</em> {show(c.right)} — value {show(c.leftValue)}
+                {c.left} <em>{c.operator}</em> {show(c.right)} — {t("insp.value")} {show(c.leftValue)}
                 {c.rightValue !== c.right ? ` vs ${show(c.rightValue)}` : ""} → {c.result ? "true" : "false"}
               </div>
             ))}
@@ -218,11 +221,11 @@ function Inspector({ entry, index }: { entry: Entry; index: number }) {
         ))}
       </ul>
       <details>
-        <summary>Context before</summary>
+        <summary>{t("insp.contextBefore")}</summary>
         <pre data-testid="context-before">{JSON.stringify(turn.contextBefore, null, 2)}</pre>
       </details>
       <details open>
-        <summary>Context after</summary>
+        <summary>{t("insp.contextAfter")}</summary>
         <pre data-testid="context-after">{JSON.stringify(turn.contextAfter, null, 2)}</pre>
       </details>
     </div>

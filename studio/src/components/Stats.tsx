@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, type Stats as StatsData } from "../lib/api";
 import { useStudio } from "../lib/store";
+import { useT } from "../lib/i18n";
 
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -13,6 +14,7 @@ export function Stats() {
   const [from, setFrom] = useState(() => isoDay(new Date(Date.now() - 29 * 86400_000)));
   const [to, setTo] = useState(() => isoDay(new Date()));
   const [error, setError] = useState<string | null>(null);
+  const t = useT();
   const load = () =>
     api
       .stats(botId, from, to)
@@ -24,19 +26,19 @@ export function Stats() {
   useEffect(() => void load(), [botId]); // eslint-disable-line react-hooks/exhaustive-deps
   return (
     <div className="stats" data-testid="stats">
-      <h3>Statistics</h3>
+      <h3>{t("stats.title")}</h3>
       <div className="row">
-        <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} aria-label="from" />
-        <input type="date" value={to} onChange={(e) => setTo(e.target.value)} aria-label="to" />
+        <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} aria-label={t("stats.from")} />
+        <input type="date" value={to} onChange={(e) => setTo(e.target.value)} aria-label={t("stats.to")} />
         <button type="button" onClick={() => void load()}>
-          Show
+          {t("stats.show")}
         </button>
       </div>
       {error ? <div className="preview-error">{error}</div> : null}
       {stats ? (
         <>
           <p>
-            {stats.turns} turns from {stats.from} to {stats.to}. Visits show on the nodes, edge counts on the edges, ⤓ conversations that ended at a node.
+            {t("stats.summary", { turns: stats.turns, from: stats.from, to: stats.to })}
           </p>
           <Chart days={stats.days} />
           <TopDropoff stats={stats} />
@@ -59,9 +61,11 @@ export function Chart({ days }: { days: StatsData["days"] }) {
   const most = Math.max(1, ...days.flatMap((d) => [d.conversations, d.messages, d.users]));
   const x = (i: number) => pad.l + (days.length <= 1 ? 0 : (i * (width - pad.l - pad.r)) / (days.length - 1));
   const y = (v: number) => height - pad.b - (v * (height - pad.t - pad.b)) / most;
+  const t = useT();
+  const name = (key: (typeof SERIES)[number]["key"]) => t(`stats.${key}`);
   return (
     <figure className="chart" data-testid="stats-chart">
-      <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label="conversations, messages and users per day">
+      <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={t("stats.chart")}>
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={pad.l} x2={width - pad.r} y1={y(most * f)} y2={y(most * f)} stroke="#e5e7eb" />
@@ -73,7 +77,7 @@ export function Chart({ days }: { days: StatsData["days"] }) {
         {SERIES.map((s) => (
           <polyline key={s.key} fill="none" stroke={s.color} strokeWidth="2" points={days.map((d, i) => `${x(i)},${y(d[s.key])}`).join(" ")} />
         ))}
-        {SERIES.map((s) => days.map((d, i) => <circle key={`${s.key}${i}`} cx={x(i)} cy={y(d[s.key])} r="2.5" fill={s.color}><title>{`${d.date}: ${d[s.key]} ${s.key}`}</title></circle>))}
+        {SERIES.map((s) => days.map((d, i) => <circle key={`${s.key}${i}`} cx={x(i)} cy={y(d[s.key])} r="2.5" fill={s.color}><title>{`${d.date}: ${d[s.key]} ${name(s.key)}`}</title></circle>))}
         {days.length ? (
           <>
             <text x={pad.l} y={height - 6} fontSize="10" fill="#6b7280">
@@ -88,7 +92,7 @@ export function Chart({ days }: { days: StatsData["days"] }) {
       <figcaption>
         {SERIES.map((s) => (
           <span key={s.key} className="legend">
-            <i style={{ background: s.color }} /> {s.key}
+            <i style={{ background: s.color }} /> {name(s.key)}
           </span>
         ))}
       </figcaption>
@@ -98,14 +102,15 @@ export function Chart({ days }: { days: StatsData["days"] }) {
 
 function TopDropoff({ stats }: { stats: StatsData }) {
   const top = [...stats.dropoff].sort((a, b) => b.ended - a.ended).slice(0, 8);
+  const t = useT();
   if (!top.length) return null;
   return (
     <>
-      <h4>Where conversations end</h4>
+      <h4>{t("stats.dropoff")}</h4>
       <ul>
         {top.map((d, i) => (
           <li key={i}>
-            flow {String(d.flowId)} node #{String(d.nodeId)}: {d.ended}
+            {t("stats.dropoffRow", { flow: String(d.flowId), node: String(d.nodeId), n: d.ended })}
           </li>
         ))}
       </ul>

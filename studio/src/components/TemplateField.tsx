@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { useFormContext, useWatch } from "react-hook-form";
 import { api } from "../lib/api";
+import { t } from "../lib/i18n";
 
 const cache = new Map<string, TemplateCheck>();
 let serverChecks = true;
@@ -22,7 +23,7 @@ export function localCheck(template: string): TemplateCheck {
     const line = lines[l];
     for (let c = 0; c < line.length; c++) {
       if (line.startsWith("{{", c)) {
-        if (depth) return { ok: false, message: "'{{' inside a '{{ … }}'", line: l + 1, column: c + 1 };
+        if (depth) return { ok: false, message: t("template.nested"), line: l + 1, column: c + 1 };
         depth = 1;
         c++;
       } else if (line.startsWith("}}", c) && depth) {
@@ -31,7 +32,7 @@ export function localCheck(template: string): TemplateCheck {
       }
     }
   }
-  if (depth) return { ok: false, message: "'{{' is never closed", line: lines.length, column: lines[lines.length - 1].length + 1 };
+  if (depth) return { ok: false, message: t("template.unclosed"), line: lines.length, column: lines[lines.length - 1].length + 1 };
   return { ok: true };
 }
 

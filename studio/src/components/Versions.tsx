@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from "react";
 import { api, download, type Version } from "../lib/api";
 import { diffLines, folded, sideBySide } from "../lib/diff";
 import { useStudio } from "../lib/store";
+import { useLang, useT } from "../lib/i18n";
 import type { Bot } from "../lib/types";
 
 const DRAFT = -1;
@@ -15,6 +16,8 @@ export function Versions({ onReload }: { onReload: () => void }) {
   const [left, setLeft] = useState<number | null>(null);
   const [right, setRight] = useState<number>(DRAFT);
   const [texts, setTexts] = useState<{ left: string; right: string } | null>(null);
+  const t = useT();
+  const lang = useLang((s) => s.lang);
 
   const refresh = () =>
     api
@@ -38,7 +41,7 @@ export function Versions({ onReload }: { onReload: () => void }) {
   };
 
   const rollback = async (n: number) => {
-    if (!window.confirm(`Roll the bot back to version ${n}? The draft's unsaved changes are lost.`)) return;
+    if (!window.confirm(t("versions.rollbackConfirm", { n }))) return;
     try {
       await api.rollback(botId, n, useStudio.getState().etag);
       await refresh();
@@ -54,18 +57,18 @@ export function Versions({ onReload }: { onReload: () => void }) {
   };
 
   const rows = useMemo(() => (texts ? folded(sideBySide(diffLines(texts.left.split("\n"), texts.right.split("\n")))) : []), [texts]);
-  const label = (n: number) => (n === DRAFT ? "the draft" : `v${n}`);
+  const label = (n: number) => (n === DRAFT ? t("versions.draft") : `v${n}`);
   return (
     <div className="versions" data-testid="versions">
-      <h3>Versions</h3>
+      <h3>{t("versions.title")}</h3>
       {error ? <div className="preview-error">{error}</div> : null}
       <table className="version-list">
         <thead>
           <tr>
             <th>#</th>
-            <th>by</th>
-            <th>at</th>
-            <th>flows / nodes</th>
+            <th>{t("versions.by")}</th>
+            <th>{t("versions.at")}</th>
+            <th>{t("versions.size")}</th>
             <th />
           </tr>
         </thead>
@@ -74,16 +77,16 @@ export function Versions({ onReload }: { onReload: () => void }) {
             <tr key={v.number} data-testid="version-row">
               <td>v{v.number}</td>
               <td>{v.author}</td>
-              <td>{new Date(v.at).toLocaleString()}</td>
+              <td>{new Date(v.at).toLocaleString(lang)}</td>
               <td>
                 {v.flows} / {v.nodes}
               </td>
               <td>
                 <button type="button" className="link" onClick={() => void fetchDownload(v.number)}>
-                  download
+                  {t("versions.download")}
                 </button>{" "}
                 <button type="button" className="link" onClick={() => void rollback(v.number)}>
-                  rollback
+                  {t("versions.rollback")}
                 </button>
               </td>
             </tr>
@@ -98,9 +101,9 @@ export function Versions({ onReload }: { onReload: () => void }) {
             </option>
           ))}
         </select>
-        <span>vs</span>
+        <span>{t("common.vs")}</span>
         <select value={right} onChange={(e) => setRight(Number(e.target.value))} data-testid="diff-right">
-          <option value={DRAFT}>the draft</option>
+          <option value={DRAFT}>{t("versions.draft")}</option>
           {versions.map((v) => (
             <option key={v.number} value={v.number}>
               v{v.number}
@@ -108,7 +111,7 @@ export function Versions({ onReload }: { onReload: () => void }) {
           ))}
         </select>
         <button type="button" onClick={() => void compare()} data-testid="diff-compare">
-          Compare
+          {t("versions.compare")}
         </button>
       </div>
       {texts ? (
@@ -117,7 +120,7 @@ export function Versions({ onReload }: { onReload: () => void }) {
             <span>{left !== null ? label(left) : ""}</span>
             <span>{label(right)}</span>
           </div>
-          {rows.length === 0 || rows.every((r) => r === null) ? <p className="muted">No difference.</p> : null}
+          {rows.length === 0 || rows.every((r) => r === null) ? <p className="muted">{t("versions.same")}</p> : null}
           {rows.map((row, i) =>
             row === null ? (
               <div key={i} className="diff-gap">⋯</div>

@@ -6,8 +6,13 @@ import { Reply, QuickReplies } from "../preview/Replies";
 import { ConditionBuilder } from "./ConditionBuilder";
 import NodeView, { type NodeData } from "./NodeView";
 import { nodeWarnings } from "../lib/model";
+import { useLang } from "../lib/i18n";
+import { LanguageSwitch } from "./LanguageSwitch";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  useLang.setState({ lang: "en" });
+});
 const AnyNode = NodeView as unknown as (props: Record<string, unknown>) => React.ReactElement;
 
 function renderNode(node: BotNode, flow?: Flow) {
@@ -105,5 +110,32 @@ describe("the condition builder", () => {
     for (const op of ["notEquals", "contains", "gt", "gte", "lt", "lte", "regex", "exists"]) {
       expect([...(screen.getAllByTestId("rule-operator")[0] as HTMLSelectElement).options].map((o) => o.value)).toContain(op);
     }
+  });
+});
+
+describe("in Korean (lang=ko)", () => {
+  it("renders a node and the condition builder with CLOSER's terms", () => {
+    useLang.setState({ lang: "ko" });
+    const { container } = renderNode({ id: 4, type: "keyboard", label: "포켓몬 선택", data: { type: "buttons", buttons: [{ label: "이상해씨" }] } });
+    expect(container.querySelector(".sn-type")?.textContent).toBe("사용자 입력 요청");
+    expect(screen.getByText("입력 대기: 빠른 답장 방식 (buttons)")).toBeTruthy();
+    renderNode({ id: 5, type: "response", data: { message: { type: "text", text: "" } } });
+    expect(screen.getByText("메시지 응답")).toBeTruthy();
+    expect(screen.getByText("(빈 텍스트)")).toBeTruthy();
+    render(<ConditionBuilder where={{ "message.payload.pokemon": { equals: "Bulbasaur" } }} onChange={() => {}} />);
+    const operator = screen.getByTestId("rule-operator") as HTMLSelectElement;
+    expect(operator.value).toBe("equals");
+    expect(operator.selectedOptions[0].textContent).toBe("다음과 일치");
+    expect(screen.getByText("+ 조건")).toBeTruthy();
+  });
+
+  it("switches the language from the switch and re-renders", () => {
+    const { container } = renderNode({ id: 6, type: "flow", data: { flowId: 2 } });
+    render(<LanguageSwitch />);
+    expect(container.querySelector(".sn-type")?.textContent).toBe("Go to flow");
+    act(() => fireEvent.change(screen.getByTestId("lang-switch"), { target: { value: "ko" } }));
+    expect(container.querySelector(".sn-type")?.textContent).toBe("플로우 연결");
+    expect(container.querySelector(".sn-summary")?.textContent).toBe("→ 플로우 2");
+    expect(localStorage.getItem("flowbot-studio-lang")).toBe("ko");
   });
 });

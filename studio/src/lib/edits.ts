@@ -3,6 +3,7 @@ import { clickables, conditionForButton, findFlow, findNode, newFlow, nextId, wa
 import { mapFlow } from "./store";
 import type { Bot, BotNode, Edge, Flow, Id, Json } from "./types";
 import { sameId } from "./types";
+import { t } from "./i18n";
 
 export function withDesign(node: BotNode, x: number, y: number): BotNode {
   const design = { x: Math.round(x), y: Math.round(y) };
@@ -89,20 +90,20 @@ export function connect(bot: Bot, flowId: Id, source: string, handle: string | n
   let note: string | undefined;
   if (!waiting) {
     if ((from.next ?? []).length) {
-      return { bot, note: "this message goes on to a node that is not a keyboard node: add a keyboard node after it to wait for the click" };
+      return { bot, note: t("edit.notKeyboard") };
     }
     const design = from.meta?.design;
     waiting = {
       id: nextId(flow.nodes),
       type: "keyboard",
-      label: "Wait for a click",
+      label: t("edit.waitLabel"),
       data: { type: "any" },
       next: [],
       meta: { design: { x: Math.round((design?.x ?? 0) + 280), y: Math.round(design?.y ?? 0) } },
     };
     next = addNode(next, flowId, waiting);
     next = addEdge(next, flowId, from.id, { nodeId: waiting.id });
-    note = `added keyboard node #${waiting.id} to wait for the click`;
+    note = t("edit.addedKeyboard", { id: String(waiting.id) });
   }
   const existing = (waiting.next ?? []).some((edge) => whereKey(edge.where) === whereKey(where) && sameId(edge.nodeId, target));
   if (!existing) next = addEdge(next, flowId, waiting.id, { nodeId: idOf(flow, target), where });
@@ -153,17 +154,17 @@ export function duplicateFlow(bot: Bot, flowId: Id): { bot: Bot; flow?: Flow } {
   const index = bot.flows.findIndex((flow) => sameId(flow.id, flowId));
   if (index < 0) return { bot };
   const copy: Flow = { ...structuredClone(bot.flows[index]), id: nextId(bot.flows) };
-  copy.title = `${bot.flows[index].title ?? `Flow ${String(flowId)}`} (copy)`;
+  copy.title = t("edit.copyTitle", { title: bot.flows[index].title ?? t("common.flowTitle", { id: String(flowId) }) });
   const flows = [...bot.flows];
   flows.splice(index + 1, 0, copy);
   return { bot: { ...bot, flows }, flow: copy };
 }
 
 export function deleteFlow(bot: Bot, flowId: Id): { bot: Bot; refused?: string } {
-  if (bot.flows.length <= 1) return { bot, refused: "a bot needs at least one flow" };
+  if (bot.flows.length <= 1) return { bot, refused: t("edit.oneFlow") };
   const pref = bot.preference ?? {};
-  if (sameId(pref.entryFlowId, flowId)) return { bot, refused: "this is the start flow: make another flow the start flow first" };
-  if (sameId(pref.fallbackFlowId, flowId)) return { bot, refused: "this is the fallback flow: make another flow the fallback flow first" };
+  if (sameId(pref.entryFlowId, flowId)) return { bot, refused: t("edit.isStart") };
+  if (sameId(pref.fallbackFlowId, flowId)) return { bot, refused: t("edit.isFallback") };
   return { bot: { ...bot, flows: bot.flows.filter((flow) => !sameId(flow.id, flowId)) } };
 }
 
@@ -174,7 +175,7 @@ export function deleteFlow(bot: Bot, flowId: Id): { bot: Bot; refused?: string }
  */
 export function importFlows(bot: Bot, data: unknown): { bot: Bot; imported: { from: Id; as: Id }[] } {
   const incoming: Flow[] = isObject(data) && Array.isArray(data.flows) ? (data.flows as Flow[]) : isObject(data) && Array.isArray(data.nodes) ? [data as unknown as Flow] : [];
-  if (!incoming.length) throw new Error("not a CLOSER bot or flow file: no flows, no nodes");
+  if (!incoming.length) throw new Error(t("edit.notFlowFile"));
   const taken = [...bot.flows];
   const rename = new Map<string, Id>();
   const imported: { from: Id; as: Id }[] = [];

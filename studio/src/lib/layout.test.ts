@@ -34,4 +34,18 @@ describe("tidy", () => {
     expect(at.size).toBe(300);
     expect(performance.now() - start).toBeLessThan(500);
   });
+
+  it("leaves room after a layer for the labels of its edges", () => {
+    const flow: Flow = {
+      id: 1,
+      nodes: [
+        { id: 1, type: "keyboard", next: [{ nodeId: 2, where: { message: { equals: "a" } } }] },
+        { id: 2, type: "response", next: [{ nodeId: 3 }] },
+        { id: 3, type: "response" },
+      ],
+    };
+    const at = tidy(flow, () => ({ width: 200, height: 100 }), { x: 80, y: 40 }, (id) => (id === "1" ? 190 : 0));
+    expect(at.get("2")!.x - at.get("1")!.x).toBe(200 + 190 + 48);
+    expect(at.get("3")!.x - at.get("2")!.x).toBe(200 + 80);
+  });
 });

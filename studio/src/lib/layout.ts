@@ -12,6 +12,8 @@ export function tidy(
   flow: Flow,
   size: (id: string) => Box = () => ({ width: 240, height: 120 }),
   gap = { x: 80, y: 40 },
+  /** the width of the widest label of a node's outgoing edges: the gap after its layer makes room for it */
+  labels: (id: string) => number = () => 0,
 ): Map<string, { x: number; y: number }> {
   const ids = flow.nodes.map((node) => String(node.id));
   const children = new Map<string, string[]>(ids.map((id) => [id, []]));
@@ -87,7 +89,8 @@ export function tidy(
       out.set(id, { x: Math.round(x), y: Math.round(y) });
       y += size(id).height + gap.y;
     }
-    x += width + gap.x;
+    const widest = Math.max(0, ...ids0.map(labels));
+    x += width + Math.max(gap.x, widest ? widest + 48 : 0);
   }
   return out;
 }

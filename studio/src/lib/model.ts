@@ -2,6 +2,7 @@
 // button implies, short summaries, the editor's own warnings.
 import type { Bot, BotNode, Button, Card, Edge, Flow, Id, Json, Message, QuickReply, Where } from "./types";
 import { sameId } from "./types";
+import { hasKey, t } from "./i18n";
 
 export function findFlow(bot: Bot, flowId: Id): Flow | undefined {
   return bot.flows.find((flow) => sameId(flow.id, flowId));
@@ -58,27 +59,17 @@ export function defaultData(type: string): Json {
   }
 }
 
-export const TYPE_LABELS: Record<string, string> = {
-  entry: "Entry",
-  response: "Message",
-  keyboard: "Wait for input",
-  flow: "Go to flow",
-  parameter: "Parameters",
-  fetch: "HTTP request",
-  sandbox: "Script",
-  back: "Back",
-  manual: "Human agent",
-  nlp: "NLU (not run)",
-  chitchat: "Small talk (not run)",
-  email: "E-mail (not run)",
-  gsheet: "Google Sheets (not run)",
-};
+/** A node type's name in the current language (CLOSER's names in Korean). */
+export function typeLabel(type: string): string {
+  const key = `type.${type}`;
+  return hasKey(key) ? t(key) : type;
+}
 
 export function newNode(flow: Flow, type: string, position: { x: number; y: number }): BotNode {
   return {
     id: nextId(flow.nodes),
     type,
-    label: TYPE_LABELS[type] ?? type,
+    label: typeLabel(type),
     data: defaultData(type),
     next: [],
     meta: { design: { x: Math.round(position.x), y: Math.round(position.y) } },
@@ -214,18 +205,24 @@ export function describeWhere(where: Where | null | undefined): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(where)) {
     if ((key === "$or" || key === "$and") && Array.isArray(value)) {
-      parts.push(`(${value.map((item) => describeWhere(item as Where)).join(key === "$or" ? " OR " : " AND ")})`);
+      parts.push(`(${value.map((item) => describeWhere(item as Where)).join(key === "$or" ? t("where.or") : t("where.and"))})`);
       continue;
     }
     const path = key.replace(/^message\.payload\./, "payload.");
     if (value && typeof value === "object") {
       for (const [op, operand] of Object.entries(value as Json)) {
-        if (op === "exists") parts.push(operand ? `${path} exists` : `no ${path}`);
-        else parts.push(`${path} ${OPERATOR_SIGNS[op] ?? op} ${typeof operand === "string" ? operand : JSON.stringify(operand)}`);
+        if (op === "exists") parts.push(operand ? t("where.exists", { path }) : t("where.notExists", { path }));
+        else parts.push(`${path} ${op === "contains" ? t("where.contains") : OPERATOR_SIGNS[op] ?? op} ${typeof operand === "string" ? operand : JSON.stringify(operand)}`);
       }
     } else parts.push(`${path}: ?`);
   }
-  return parts.join(" AND ");
+  return parts.join(t("where.and"));
+}
+
+/** A keyboard node's input type in the current language. */
+export function inputLabel(type: string): string {
+  const key = `input.${type}`;
+  return hasKey(key) ? t(key) : type;
 }
 
 /** One line of what a node does, for the canvas. */
@@ -233,9 +230,9 @@ export function summary(node: BotNode): string {
   const data = (node.data ?? {}) as Json;
   switch (node.type) {
     case "flow":
-      return `→ flow ${String(data.flowId ?? "?")}${data.nodeId ? ` node ${String(data.nodeId)}` : ""}`;
+      return data.nodeId ? t("summary.flowNode", { flow: String(data.flowId ?? "?"), node: String(data.nodeId) }) : t("summary.flow", { flow: String(data.flowId ?? "?") });
     case "parameter":
-      if (data.type === "clear") return "clear all params";
+      if (data.type === "clear") return t("summary.clear");
       return ((data.params as { key: string; value: unknown }[] | undefined) ?? [])
         .map((p) => `${p.key} = ${typeof p.value === "string" ? p.value : JSON.stringify(p.value)}`)
         .join("\n");
@@ -246,9 +243,9 @@ export function summary(node: BotNode): string {
     case "back":
       return `${String(data.operation ?? "pop")} ${String(data.count ?? 1)}`;
     case "manual":
-      return typeof data.messages === "string" ? data.messages : "hand over to an agent";
+      return typeof data.messages === "string" ? data.messages : t("summary.manual");
     case "keyboard":
-      return `waits for ${String(data.type ?? "any")}`;
+      return t("summary.keyboard", { type: inputLabel(String(data.type ?? "any")) });
     default:
       return "";
   }
@@ -265,17 +262,17 @@ const LABEL_LIMITS = 20;
 export function nodeWarnings(flow: Flow, node: BotNode, bot?: Bot): Warning[] {
   const out: Warning[] = [];
   for (const edge of node.next ?? []) {
-    if (!findNode(flow, edge.nodeId)) out.push({ level: "error", text: `edge to missing node ${String(edge.nodeId)}` });
+    if (!findNode(flow, edge.nodeId)) out.push({ level: "error", text: t("warn.missingNode", { id: String(edge.nodeId) }) });
   }
   const data = (node.data ?? {}) as Json;
   if (node.type === "response") {
     const message = data.message as Message | undefined;
-    if (!message) out.push({ level: "error", text: "no message" });
-    else if (message.type === "text" && !String(message.text ?? "").trim()) out.push({ level: "warning", text: "empty text" });
+    if (!message) out.push({ level: "error", text: t("warn.noMessage") });
+    else if (message.type === "text" && !String(message.text ?? "").trim()) out.push({ level: "warning", text: t("warn.emptyText") });
     else if (message.type === "cards") {
       const cards = message.cards ?? [];
-      if (!cards.length) out.push({ level: "error", text: "no cards" });
-      if (cards.length > 9) out.push({ level: "error", text: `${cards.length} cards (at most 9)` });
+      if (!cards.length) out.push({ level: "error", text: t("warn.noCards") });
+      if (cards.length > 9) out.push({ level: "error", text: t("warn.tooManyCards", { n: cards.length }) });
     }
     const buttons: Button[] = [
       ...(message?.buttons ?? []),
@@ -283,25 +280,25 @@ export function nodeWarnings(flow: Flow, node: BotNode, bot?: Bot): Warning[] {
     ];
     for (const button of buttons) {
       if (String(button.label ?? "").length > LABEL_LIMITS)
-        out.push({ level: "warning", text: `label "${button.label}" over 20 chars (cut on Facebook, LINE)` });
+        out.push({ level: "warning", text: t("warn.longLabel", { label: String(button.label) }) });
       if (typeof button.payload === "string" && button.payload.length > 1000)
-        out.push({ level: "error", text: "payload over 1,000 characters" });
+        out.push({ level: "error", text: t("warn.payload1000") });
       if (typeof button.payload === "string" && button.payload.length > 300)
-        out.push({ level: "warning", text: "payload over 300 characters (LINE: stored key)" });
+        out.push({ level: "warning", text: t("warn.payload300") });
     }
   }
   if (node.type === "keyboard") {
     const replies = (data.buttons as QuickReply[] | undefined) ?? [];
-    if (replies.length > 50) out.push({ level: "error", text: "more than 50 quick replies" });
-    if (replies.length > 10) out.push({ level: "warning", text: "more than 10 quick replies (LINE, TalkTalk)" });
+    if (replies.length > 50) out.push({ level: "error", text: t("warn.replies50") });
+    if (replies.length > 10) out.push({ level: "warning", text: t("warn.replies10") });
   }
   if (node.type === "flow" && bot) {
     const target = data.flowId;
-    if (target === undefined || target === "") out.push({ level: "error", text: "no flow chosen" });
+    if (target === undefined || target === "") out.push({ level: "error", text: t("warn.noFlowChosen") });
     else if (!String(target).includes("{{") && !findFlow(bot, target as Id))
-      out.push({ level: "error", text: `no flow ${String(target)}` });
+      out.push({ level: "error", text: t("warn.noSuchFlow", { id: String(target) }) });
   }
   if (["nlp", "chitchat", "email", "gsheet"].includes(node.type))
-    out.push({ level: "warning", text: "this node type does not run in flowbot" });
+    out.push({ level: "warning", text: t("warn.notRun") });
   return out;
 }

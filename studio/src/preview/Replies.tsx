@@ -2,6 +2,7 @@
 // friends), with its own class names and stylesheet (virtual:widget-css).
 import { memo } from "react";
 import type { Button, Card, Media, Message, QuickReply } from "../lib/types";
+import { t } from "../lib/i18n";
 
 export interface ClickHandlers {
   onPostback?: (label: string, payload: string | null | undefined) => void;
@@ -24,7 +25,7 @@ function MediaElement({ media, alt }: { media: Media; alt: string }) {
   const kind = String(media?.contentType ?? "image");
   if (!uri || uri.includes("{{"))
     return (
-      <div className="fb-media-missing" role="img" aria-label={alt || "image"}>
+      <div className="fb-media-missing" role="img" aria-label={alt || t("reply.image")}>
         {alt ? <div className="fb-initial">{Array.from(alt)[0].toUpperCase()}</div> : <div className="fb-initial">▣</div>}
       </div>
     );
@@ -112,7 +113,7 @@ export const Reply = memo(function Reply({ message, on }: { message: Message; on
           <div className="fb-location">
             <span>📍</span>
             <div>
-              <div className="fb-location-label">{String(message.label ?? "Location")}</div>
+              <div className="fb-location-label">{String(message.label ?? t("reply.location"))}</div>
               {Number.isFinite(lat) && Number.isFinite(lon) ? (
                 <div className="fb-location-coords">
                   {lat.toFixed(5)}, {lon.toFixed(5)}
