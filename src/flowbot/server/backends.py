@@ -39,7 +39,7 @@ from flowbot.coordination import (
     RedisHub,
     RedisLocks,
 )
-from flowbot.store.urls import database_url, split_schema
+from flowbot.store.urls import database_url, is_postgres, split_schema
 
 __all__ = ["Backends", "open_backends"]
 
@@ -100,7 +100,7 @@ class Backends:
 def open_backends(settings: Settings) -> Backends:
     """The locks and hub for `settings`; nothing connects before first use."""
     database = settings.database.strip()
-    postgres = database.startswith(("postgres://", "postgresql"))
+    postgres = is_postgres(database)
     engine = _coordination_engine(database) if postgres else None
     schema = split_schema(database)[0] if postgres else None
     # two deployments (or tests) on one database or Redis must not share locks

@@ -17,6 +17,7 @@ from flowbot.config import ConfigError, Settings, settings_from_targets
 from flowbot.format import BotLoadError
 from flowbot.server.app import create_app
 from flowbot.server.logs import redact_logs
+from flowbot.store.urls import is_postgres
 
 __all__ = [
     "GC_THRESHOLD",
@@ -164,7 +165,7 @@ def run_server(
     except ConfigError as error:
         print(f"flowbot serve: {error}", file=sys.stderr)
         return 2
-    if workers > 1 and settings.redis is None and not _is_postgres(settings.database):
+    if workers > 1 and settings.redis is None and not is_postgres(settings.database):
         print(
             "flowbot serve: --workers needs PostgreSQL (--db postgresql://…) or Redis "
             "(--redis redis://…): the processes share conversations through them",
@@ -185,10 +186,6 @@ def run_server(
     finally:
         for sock in sockets:
             sock.close()
-
-
-def _is_postgres(database: str) -> bool:
-    return database.strip().startswith(("postgres://", "postgresql"))
 
 
 def _serve(settings: Settings, sockets: list[socket.socket], *, host: str) -> int:

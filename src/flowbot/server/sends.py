@@ -57,9 +57,9 @@ def send_key(bot_id: str, channel: str) -> str:
     return f"{SEND_PREFIX}{channel}:{bot_id}"
 
 
-def decode_calls(row: str) -> list[OutboundCall]:
-    """The platform calls of a send row's text (`send_row`)."""
-    return [_call(item) for item in json.loads(row)["calls"]]
+def decode_calls(body: dict[str, Any]) -> list[OutboundCall]:
+    """The platform calls of a send row's JSON body (`send_row`)."""
+    return [_call(item) for item in body["calls"]]
 
 
 def send_row(
@@ -168,7 +168,7 @@ class SendRelay:
     async def _send(self, bot_id: str, channel: str, row: ClaimedEvent) -> int:
         body = json.loads(row.event)
         what = f"conversation {body.get('conversationId')} (stranded send)"
-        calls = recovered(decode_calls(row.event))
+        calls = recovered(decode_calls(body))
         if channel not in CHANNELS:
             await self.store.mark_failed([row.seq], self.claimer, "unknown channel", None, 1)
             return 0

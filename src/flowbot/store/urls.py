@@ -7,7 +7,7 @@ from sqlalchemy.exc import ArgumentError
 
 from flowbot.store.base import Store
 
-__all__ = ["database_url", "open_store", "split_schema"]
+__all__ = ["database_url", "is_postgres", "open_store", "split_schema"]
 
 # What a user may write -> the driver flowbot runs it with. SQLite runs on the
 # standard sqlite3 module in worker threads (see flowbot.store.runners for why
@@ -42,6 +42,11 @@ def database_url(url: str) -> URL:
             f"unsupported database {parsed.drivername!r} in {url!r} (expected {_ACCEPTED})"
         )
     return parsed.set(drivername=driver)
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a ``--db`` URL names a PostgreSQL database (which processes can share)."""
+    return url.strip().startswith(("postgres://", "postgres+", "postgresql"))
 
 
 def open_store(url: str) -> Store:
